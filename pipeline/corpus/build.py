@@ -1,0 +1,60 @@
+"""Build the JSONL corpus from the authoring files in data/src/ (see data/src/FORMAT.md)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..io import atomic_write_text
+from .authoring import AuthoringError, parse_session_file, parse_turn_file
+from .schema import DATA_DIR, SESSION_SPLIT_BOUNDS, split_of
+
+
+def _item_record(item) -> dict[str, Any]:
+    rec = asdict(item)
+    rec.pop("extra", None)
+    rec["split"] = split_of(rec["scenario"])
+    return rec
+
+
+def build_corpus(src: Path = DATA_DIR / "src", out: Path = DATA_DIR) -> dict[str, int]:
+    """Parse every authoring file and write turns.jsonl and sessions.jsonl (atomically)."""
+    items, sessions = [], []
+    try:
+        for path in sorted((src / "turns").glob("*.txt")):
+            items.extend(_item_record(i) for i in parse_turn_file(path))
+        for path in sorted((src / "sessions").glob("*.txt")):
+            s = parse_session_file(path)
+            s["split"] = split_of(s["id"], SESSION_SPLIT_BOUNDS)
+            sessions.append(s)
+    except AuthoringError as err:
+        raise InputError(err.path, err.message, line=err.line) from None
+    ids = [i["id"] for i in items]
+    dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
+    if dupes:
+        raise InputError(src / "turns", f"duplicate item ids: {', '.join(dupes[:10])}")
+    atomic_write_text(out / "turns.jsonl", "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
+    atomic_write_text(out / "sessions.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sessions))
+    return {"items": len(items), "sessions": len(sessions)}
+
+
+def session_items(session: dict[str, Any], context_turns: int = 4) -> list[dict[str, Any]]:
+    """Every turn of a gold session as a turn item with its preceding turns as context."""
+    out = []
+    turns = session["turns"]
+    for i, turn in enumerate(turns):
+        if i == 0:
+            continue
+        ctx = [{"role": t["role"], "speaker": t["speaker"], "text": t["text"]} for t in turns[max(0, i - context_turns):i]]
+        rec = {"id": f"{session['id']}#{i}", "scenario": session["id"], "split": session["split"],
+               "role": turn["role"], "context": ctx, "text": turn["text"], "style": session.get("meta", {}).get("style", "clean"),
+               "hard_negative": None, "severity": None, "modality": session.get("meta", {}).get("modality"),
+               "source": f"{session['source']}#{i}"}
+        if turn["role"] == "client":
+            rec.update(family=turn["family"] or "none", subtype=turn["subtype"], strategy=None)
+        else:
+            rec.update(family=None, subtype=None, strategy=turn["strategy"] or "none")
+        out.append(rec)
+    return out

@@ -1,0 +1,44 @@
+"""`rupture evaluate`: a model and its baselines side by side on any corpus in the schema."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .classify.registry import load_classifier, model_dir
+from .corpus.schema import load_items
+from .errors import UserError
+from .evaluation import evaluate_classifier, format_table, summary_row
+from .io import atomic_write_text
+
+
+def run_evaluate(args) -> int:
+    clf = load_classifier(args.model)
+    taxonomy = clf.taxonomy
+    items, _ = load_items(args.data, taxonomy)
+    if args.split != "all":
+        items = [i for i in items if i["split"] == args.split]
+    if not items:
+        raise UserError(f"no items in split {args.split!r} of {args.data or 'data/turns.jsonl'} (try --split all)")
+    results = {"transformer" if clf.kind == "transformer" else clf.kind: evaluate_classifier(clf, items, taxonomy)}
+    if not args.no_baselines and clf.kind == "transformer":
+        base_dir = model_dir(args.model) if args.model != "default" else None
+        for name in ("rules", "tfidf"):
+            if (Path(base_dir or model_dir("default")) / "baselines" / name).exists():
+                results[name] = evaluate_classifier(load_classifier(name, baseline_of=str(base_dir) if base_dir else None),
+                                                    items, taxonomy)
+    print(f"{len(items)} items ({args.split}) from {args.data or 'data/turns.jsonl'}")
+    print(format_table([summary_row(n, m) for n, m in results.items()]))
+    first = next(iter(results.values()))
+    if "family" in first:
+        print("\nfamily confusion (rows gold, columns predicted):", first["family"]["confusion"]["labels"])
+        for lab, row in zip(first["family"]["confusion"]["labels"], first["family"]["confusion"]["matrix"]):
+            print(f"  {lab:>14} {row}")
+        print("\nper label:")
+        for lab, v in first["family"]["per_label"].items():
+            print(f"  {lab:>14} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
+        for lab, v in first.get("subtype", {}).get("per_label", {}).items():
+            print(f"  {lab:>14} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
+    if args.out:
+        atomic_write_text(args.out, json.dumps(results, indent=2))
+        print(f"\nmetrics written to {args.out}")
+    return 0

@@ -1,0 +1,1 @@
+"""Writers for annotation documents: JSON (schema-versioned), CSV, self-contained HTML."""

@@ -1,0 +1,168 @@
+"""Tension moments from per-turn scores: hysteresis over client turns, gap merging, resolution."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from ..taxonomy import CONFIG_DIR
+
+DEFAULT_TIMELINE_CONFIG = CONFIG_DIR / "timeline.yaml"
+
+
+@dataclass
+class TimelineConfig:
+    high: dict[str, float] | float | None = None
+    low_ratio: float = 0.6
+    max_gap: int = 1
+    window: int = 3
+    after_turns: int = 2
+    long_moment_turns: int = 3
+    segment_seconds: float = 300.0
+    segment_turns: int = 30
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, thresholds: dict[str, float] | None = None) -> "TimelineConfig":
+        data = yaml.safe_load(Path(path or DEFAULT_TIMELINE_CONFIG).read_text(encoding="utf-8")) or {}
+        m, r, s, g = (data.get(k, {}) or {} for k in ("moments", "resolution", "significance", "grid"))
+        return cls(high=m.get("high") if m.get("high") is not None else thresholds,
+                   low_ratio=float(m.get("low_ratio", 0.6)), max_gap=int(m.get("max_gap", 1)),
+                   window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
+                   long_moment_turns=int(s.get("long_moment_turns", 3)),
+                   segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
+
+    def high_for(self, family: str) -> float:
+        if isinstance(self.high, dict):
+            return float(self.high.get(family, 0.5))
+        return float(self.high) if self.high is not None else 0.5
+
+
+@dataclass
+class TurnScore:
+    """What the timeline needs of one scored turn."""
+
+    index: int
+    role: str
+    scores: dict[str, float]              # client: P(family) per rupture family
+    subtype: str | None = None            # client: the most likely subtype (for its predicted family)
+    subtype_by_family: dict[str, str] = field(default_factory=dict)
+    strategy: str | None = None           # therapist: decided strategy or None
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass
+class Moment:
+    id: str
+    family: str
+    subtypes: list[str]
+    start_turn: int
+    end_turn: int
+    peak_turn: int
+    peak_score: float
+    significance: int
+    evidence_turns: list[int]
+    start: float | None
+    end: float | None
+    resolution: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int) -> list[list[TurnScore]]:
+    """Runs of client turns: start at >= high, continue at >= low, bridge <= max_gap quieter turns."""
+    runs: list[list[TurnScore]] = []
+    current: list[TurnScore] = []
+    quiet = 0
+    for t in client:
+        s = t.scores.get(family, 0.0)
+        if current:
+            if s >= low:
+                current.append(t)
+                quiet = 0
+                continue
+            quiet += 1
+            if quiet > max_gap:
+                runs.append(current)
+                current, quiet = [], 0
+        if not current and s >= high:
+            current, quiet = [t], 0
+    if current:
+        runs.append(current)
+    # Drop the trailing quiet turns that were only tolerated, and merge runs split by <= max_gap turns.
+    merged: list[list[TurnScore]] = []
+    pos = {t.index: k for k, t in enumerate(client)}
+    for run in runs:
+        run = [t for t in run if t.scores.get(family, 0.0) >= low]
+        if merged and pos[run[0].index] - pos[merged[-1][-1].index] - 1 <= max_gap:
+            merged[-1].extend(run)
+        else:
+            merged.append(run)
+    return merged
+
+
+def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig) -> int:
+    span = max(1e-6, 1.0 - high)
+    level = 1 + int(min(3.999, 4 * max(0.0, peak - high) / span))
+    if n_evidence >= cfg.long_moment_turns:
+        level += 1
+    return max(1, min(5, level))
+
+
+def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: TimelineConfig) -> list[Moment]:
+    """All tension moments of one session, in order of their first turn."""
+    client = [t for t in turns if t.role == "client"]
+    by_index = {t.index: t for t in turns}
+    moments: list[Moment] = []
+    for family in families:
+        high = cfg.high_for(family)
+        low = high * cfg.low_ratio
+        for run in _runs(client, family, high, low, cfg.max_gap):
+            peak = max(run, key=lambda t: t.scores.get(family, 0.0))
+            subtypes: dict[str, int] = {}
+            for t in run:
+                code = t.subtype_by_family.get(family) or t.subtype
+                if code:
+                    subtypes[code] = subtypes.get(code, 0) + 1
+            start_turn, end_turn = run[0].index, run[-1].index
+            resolution = _resolution(turns, by_index, family, start_turn, end_turn, low, cfg)
+            moments.append(Moment(
+                id="", family=family, subtypes=sorted(subtypes, key=lambda c: -subtypes[c]),
+                start_turn=start_turn, end_turn=end_turn, peak_turn=peak.index,
+                peak_score=round(peak.scores.get(family, 0.0), 4),
+                significance=_significance(peak.scores.get(family, 0.0), high, len(run), cfg),
+                evidence_turns=[t.index for t in run], start=run[0].start,
+                end=run[-1].end if run[-1].end is not None else run[-1].start, resolution=resolution))
+    moments.sort(key=lambda m: (m.start_turn, m.family))
+    for k, m in enumerate(moments, 1):
+        m.id = f"m{k}"
+    return moments
+
+
+def _resolution(turns: Sequence[TurnScore], by_index: dict[int, TurnScore], family: str, start_turn: int,
+                end_turn: int, low: float, cfg: TimelineConfig) -> dict[str, Any]:
+    window_end = end_turn
+    seen_therapist = 0
+    for t in turns:
+        if t.index > end_turn and t.role == "therapist":
+            seen_therapist += 1
+            window_end = t.index
+            if seen_therapist >= cfg.window:
+                break
+    repair = [t for t in turns if start_turn <= t.index <= window_end and t.role == "therapist" and t.strategy]
+    after = [t for t in turns if t.index > end_turn and t.role == "client"][: cfg.after_turns]
+    if after:
+        tension_fell: bool | None = all(t.scores.get(family, 0.0) < low for t in after)
+    else:
+        tension_fell = None
+    strategies = list(dict.fromkeys(t.strategy for t in repair if t.strategy))
+    return {
+        "attempted": bool(repair),
+        "strategies": strategies,
+        "repair_turns": [t.index for t in repair],
+        "tension_fell": tension_fell,
+        "resolved": bool(repair) and bool(tension_fell),
+    }

