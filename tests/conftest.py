@@ -55,3 +55,21 @@ def _guarded_getaddrinfo(real):
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny transformer (random encoder built from configs/tiny.yaml) trained on the mini corpus,
+    with its baselines, written by the real training command."""
+    from pipeline.classify.train import train_from_config
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
+    mini = str(FIXTURES / "corpus" / "mini.jsonl")
+    cfg["data"] = {"turns": mini, "use_session_turns": False}
+    cfg["train"]["epochs"] = 2
+    path = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    train_from_config(path, out_dir=out, progress=False)
+    return out

@@ -87,7 +87,9 @@ class RuleTurnClassifier:
                 fam[i, 1:] = fam_scores
                 fam[i, 0] = max(0.05, 1 - max(fam_scores))
                 fam[i] /= fam[i].sum()
+                strat[i, 0] = 1.0
             else:
+                fam[i, 0] = 1.0
                 s = [1 - (1 - self.weight_) ** counts.get(c, 0) for c in t.strategies]
                 strat[i, 1:] = s
                 strat[i, 0] = max(0.05, 1 - max(s))

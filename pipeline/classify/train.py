@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import time
 from pathlib import Path
@@ -48,9 +49,17 @@ def gather_items(cfg: dict[str, Any], taxonomy) -> dict[str, list[dict[str, Any]
     splits = {s: [i for i in items if i["split"] == s] for s in SPLITS}
     sess_path = _resolve(data.get("sessions"))
     if data.get("use_session_turns") and sess_path and sess_path.exists():
+        # Every client turn of the train sessions, therapist turns with a strategy, and a seeded
+        # sample of the ordinary therapist turns (they are most of a session and teach little).
+        keep_plain = float(data.get("session_plain_therapist_fraction", 1.0))
+        rng = random.Random(int(cfg.get("seed", 13)))
         for session in load_sessions(sess_path):
-            if session["split"] == "train":
-                splits["train"].extend(session_items(session))
+            if session["split"] != "train":
+                continue
+            for item in session_items(session):
+                if item["role"] == "therapist" and item["strategy"] == "none" and rng.random() >= keep_plain:
+                    continue
+                splits["train"].append(item)
     for extra in data.get("extra_train", []) or []:
         more, _ = load_items([_resolve(extra)], taxonomy)
         splits["train"].extend(more)

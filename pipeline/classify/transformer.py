@@ -75,6 +75,10 @@ class TransformerTurnClassifier:
             # The 30k x 384 word-embedding matrix is half the parameters; freezing it halves the
             # optimiser's work and keeps the pretrained vocabulary intact on small data.
             self.net_.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+        for layer in self.net_.encoder.encoder.layer[: int(self.train.get("freeze_layers", 0))]:
+            # Lower layers carry general syntax; freezing them saves their backward pass (CPU budget).
+            for p in layer.parameters():
+                p.requires_grad_(False)
         if init_from:
             base = TransformerTurnClassifier.from_pretrained(init_from)
             if base.taxonomy.to_dict() != t.to_dict():

@@ -73,7 +73,9 @@ class Moment:
 
 
 def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int) -> list[list[TurnScore]]:
-    """Runs of client turns: start at >= high, continue at >= low, bridge <= max_gap quieter turns."""
+    """Runs of client turns: start at >= high, continue at >= low, bridge <= max_gap quieter turns.
+
+    The quieter turns bridged inside a run are not part of its evidence."""
     runs: list[list[TurnScore]] = []
     current: list[TurnScore] = []
     quiet = 0
@@ -92,16 +94,7 @@ def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap
             current, quiet = [t], 0
     if current:
         runs.append(current)
-    # Drop the trailing quiet turns that were only tolerated, and merge runs split by <= max_gap turns.
-    merged: list[list[TurnScore]] = []
-    pos = {t.index: k for k, t in enumerate(client)}
-    for run in runs:
-        run = [t for t in run if t.scores.get(family, 0.0) >= low]
-        if merged and pos[run[0].index] - pos[merged[-1][-1].index] - 1 <= max_gap:
-            merged[-1].extend(run)
-        else:
-            merged.append(run)
-    return merged
+    return runs
 
 
 def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig) -> int:
@@ -115,7 +108,6 @@ def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig
 def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: TimelineConfig) -> list[Moment]:
     """All tension moments of one session, in order of their first turn."""
     client = [t for t in turns if t.role == "client"]
-    by_index = {t.index: t for t in turns}
     moments: list[Moment] = []
     for family in families:
         high = cfg.high_for(family)
@@ -128,7 +120,7 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
                 if code:
                     subtypes[code] = subtypes.get(code, 0) + 1
             start_turn, end_turn = run[0].index, run[-1].index
-            resolution = _resolution(turns, by_index, family, start_turn, end_turn, low, cfg)
+            resolution = _resolution(turns, family, start_turn, end_turn, low, cfg)
             moments.append(Moment(
                 id="", family=family, subtypes=sorted(subtypes, key=lambda c: -subtypes[c]),
                 start_turn=start_turn, end_turn=end_turn, peak_turn=peak.index,
@@ -142,8 +134,8 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
     return moments
 
 
-def _resolution(turns: Sequence[TurnScore], by_index: dict[int, TurnScore], family: str, start_turn: int,
-                end_turn: int, low: float, cfg: TimelineConfig) -> dict[str, Any]:
+def _resolution(turns: Sequence[TurnScore], family: str, start_turn: int, end_turn: int, low: float,
+                cfg: TimelineConfig) -> dict[str, Any]:
     window_end = end_turn
     seen_therapist = 0
     for t in turns:

@@ -1,0 +1,168 @@
+"""The transformer classifier with a tiny model built from config: train, predict, persist, refuse corruption."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from pipeline.classify.base import DecisionRule, decide
+from pipeline.classify.calibration import softmax
+from pipeline.classify.encoder import MINILM_SHA256, resolve_encoder, verify_weights
+from pipeline.classify.inputs import encode_items
+from pipeline.classify.rules import RuleTurnClassifier
+from pipeline.classify.tfidf import TfidfTurnClassifier
+from pipeline.classify.transformer import TransformerTurnClassifier
+from pipeline.corpus.schema import load_items
+from pipeline.errors import ModelError
+from pipeline.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI = ROOT / "tests" / "fixtures" / "corpus" / "mini.jsonl"
+TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def mini():
+    items, _ = load_items(MINI)
+    return {s: [i for i in items if i["split"] == s] for s in ("train", "dev", "test")}
+
+
+@pytest.fixture(scope="module")
+def tiny_model(mini, tmp_path_factory):
+    clf = TransformerTurnClassifier(load_taxonomy(), TINY["model"], dict(TINY["train"], epochs=3), seed=7)
+    clf.fit(mini["train"], mini["dev"], progress=False)
+    path = tmp_path_factory.mktemp("tiny") / "model"
+    clf.save_pretrained(path)
+    return clf, path
+
+
+def test_classify_tiny_model_trains_and_predicts_valid_probabilities(tiny_model, mini):
+    clf, _ = tiny_model
+    probs = clf.predict_proba(mini["test"])
+    t = clf.taxonomy
+    assert probs.family.shape == (len(mini["test"]), len(t.family_labels))
+    assert probs.subtype.shape == (len(mini["test"]), len(t.subtypes))
+    assert probs.strategy.shape == (len(mini["test"]), len(t.strategy_labels))
+    for arr in (probs.family, probs.subtype, probs.strategy):
+        assert np.allclose(arr.sum(axis=1), 1.0, atol=1e-5)
+    decisions = clf.predict(mini["test"])
+    assert [d.role for d in decisions] == [i["role"] for i in mini["test"]]
+    assert all(d.family in t.family_labels for d in decisions if d.role == "client")
+    assert all(d.strategy in t.strategy_labels for d in decisions if d.role == "therapist")
+
+
+def test_classify_training_is_deterministic_with_a_seed(tiny_model, mini):
+    clf, _ = tiny_model
+    again = TransformerTurnClassifier(load_taxonomy(), TINY["model"], dict(TINY["train"], epochs=3), seed=7)
+    again.fit(mini["train"], mini["dev"], progress=False)
+    assert np.allclose(clf.predict_proba(mini["test"]).family, again.predict_proba(mini["test"]).family, atol=1e-6)
+
+
+def test_classify_save_and_load_round_trip(tiny_model, mini):
+    clf, path = tiny_model
+    loaded = TransformerTurnClassifier.from_pretrained(path)
+    assert np.allclose(clf.predict_proba(mini["test"]).family, loaded.predict_proba(mini["test"]).family, atol=1e-6)
+    meta = json.loads((path / "classifier.json").read_text())
+    assert meta["labels"]["family"] == ["none", "withdrawal", "confrontation"]
+    assert set(meta["thresholds"]["family_thresholds"]) == {"withdrawal", "confrontation"}
+    assert set(meta["temperatures"]) == {"family", "subtype", "strategy"}
+    assert (path / "tokenizer" / "tokenizer.json").exists()
+
+
+def test_classify_applies_stored_temperature_and_thresholds(tiny_model, mini, tmp_path):
+    _, path = tiny_model
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for f in path.rglob("*"):
+        if f.is_file():
+            (copy / f.relative_to(path)).parent.mkdir(parents=True, exist_ok=True)
+            (copy / f.relative_to(path)).write_bytes(f.read_bytes())
+    meta = json.loads((copy / "classifier.json").read_text())
+    meta["temperatures"]["family"] = 3.0
+    meta["thresholds"]["family_thresholds"] = {"withdrawal": 0.0, "confrontation": 1.01}
+    (copy / "classifier.json").write_text(json.dumps(meta))
+    clf = TransformerTurnClassifier.from_pretrained(copy)
+    items = mini["test"]
+    logits = clf.logits(items)["family"]
+    probs = clf.predict_proba(items)
+    assert np.allclose(probs.family, softmax(logits, 3.0), atol=1e-6)
+    decisions = clf.predict(items)
+    # threshold 0 for withdrawal and above 1 for confrontation: every client turn is withdrawal
+    assert {d.family for d in decisions if d.role == "client"} == {"withdrawal"}
+
+
+def test_classify_refuses_a_corrupted_weight_file(tiny_model, tmp_path):
+    _, path = tiny_model
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in path.rglob("*"):
+        if f.is_file():
+            (bad / f.relative_to(path)).parent.mkdir(parents=True, exist_ok=True)
+            (bad / f.relative_to(path)).write_bytes(f.read_bytes())
+    data = bytearray((bad / "model.safetensors").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (bad / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        TransformerTurnClassifier.from_pretrained(bad)
+
+
+def test_classify_encoder_weights_are_verified(tmp_path):
+    directory, sha = resolve_encoder("minilm")
+    assert sha == MINILM_SHA256 and sha.startswith("53aa5117")
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"not the weights")
+    with pytest.raises(ModelError, match="corrupt or was replaced"):
+        verify_weights(fake, MINILM_SHA256)
+    with pytest.raises(ModelError, match="no downloads"):
+        resolve_encoder("sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_classify_inputs_truncate_context_from_the_left():
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(resolve_encoder("minilm")[0]), local_files_only=True)
+    item = {"role": "client", "text": "no",
+            "context": [{"role": "therapist", "text": "one two three four five six seven eight nine ten"}]}
+    [enc] = encode_items([item], tok, max_length=10, max_target=4)
+    text = tok.decode(enc["input_ids"])
+    assert text.startswith("[CLS]") and "nine ten [SEP] client : no [SEP]" in text
+    assert "one" not in text  # the oldest words go first
+    assert len(enc["input_ids"]) == 10
+    assert enc["token_type_ids"][-4:] == [1, 1, 1, 1]
+
+
+def test_classify_decision_rule_uses_thresholds():
+    tax = load_taxonomy()
+    from pipeline.classify.base import TurnProbabilities
+
+    fam = np.array([[0.5, 0.3, 0.2], [0.2, 0.45, 0.35]])
+    sub = np.full((2, len(tax.subtypes)), 1 / len(tax.subtypes))
+    strat = np.zeros((2, len(tax.strategy_labels)))
+    probs = TurnProbabilities(fam, sub, strat, ["client", "client"])
+    d = decide(probs, DecisionRule({"withdrawal": 0.25, "confrontation": 0.3}), tax)
+    assert [x.family for x in d] == ["withdrawal", "withdrawal"]
+    d = decide(probs, DecisionRule({"withdrawal": 0.5, "confrontation": 0.3}), tax)
+    assert [x.family for x in d] == ["none", "confrontation"]
+    assert d[1].subtype.startswith("C")
+
+
+def test_classify_baselines_fit_predict_and_persist(mini, tmp_path):
+    tax = load_taxonomy()
+    for cls in (TfidfTurnClassifier, RuleTurnClassifier):
+        clf = cls(tax).fit(mini["train"], mini["dev"])
+        probs = clf.predict_proba(mini["test"])
+        assert np.allclose(probs.family.sum(axis=1), 1.0)
+        clf.save_pretrained(tmp_path / cls.kind)
+        loaded = cls.from_pretrained(tmp_path / cls.kind) if cls is TfidfTurnClassifier else \
+            cls.from_pretrained(tmp_path / cls.kind, tax)
+        assert np.allclose(loaded.predict_proba(mini["test"]).family, probs.family)
+    rules = RuleTurnClassifier(tax)
+    assert ("C3", "homework") in rules.evidence(["This homework is pointless"])[0]
+    # a one-word answer to an open question is a minimal response; to a closed one it is not
+    open_q = {"role": "client", "text": "Fine.", "context": [{"role": "therapist", "text": "How did that feel?"}]}
+    closed = {"role": "client", "text": "Thursday.", "context": [{"role": "therapist", "text": "Is Thursday ok?"}]}
+    p = rules.predict_proba([open_q, closed])
+    assert p.family[0, 1] > p.family[1, 1]

@@ -1,0 +1,104 @@
+"""Moment building (hysteresis, gap merging, edges), resolution, the 3RS grid and the summary."""
+from __future__ import annotations
+
+from pipeline.timeline import TimelineConfig, build_grid, build_moments, summarise
+from pipeline.timeline.moments import TurnScore
+
+FAMS = ["withdrawal", "confrontation"]
+CFG = TimelineConfig(high={"withdrawal": 0.5, "confrontation": 0.5}, low_ratio=0.6, max_gap=1, window=3,
+                     after_turns=2, segment_seconds=300, segment_turns=4)
+
+
+def scored(client_w, strategies=None, client_c=None, times=None):
+    """Alternating therapist/client turns: therapist at even indices, client at odd ones."""
+    turns = []
+    strategies = strategies or {}
+    client_c = client_c or [0.0] * len(client_w)
+    for k, (w, c) in enumerate(zip(client_w, client_c)):
+        t_idx, c_idx = 2 * k, 2 * k + 1
+        start = times[t_idx] if times else None
+        turns.append(TurnScore(t_idx, "therapist", {}, strategy=strategies.get(t_idx), start=start))
+        turns.append(TurnScore(c_idx, "client", {"withdrawal": w, "confrontation": c},
+                               subtype_by_family={"withdrawal": "W2", "confrontation": "C2"},
+                               start=times[c_idx] if times else None))
+    return turns
+
+
+def test_timeline_hysteresis_extends_below_high_but_above_low():
+    # 0.6 starts, 0.35 (>= 0.3 low) continues, 0.2 ends after one tolerated gap turn
+    moments = build_moments(scored([0.1, 0.6, 0.35, 0.2, 0.1, 0.1]), FAMS, CFG)
+    assert [(m.family, m.start_turn, m.end_turn, m.evidence_turns) for m in moments] == [("withdrawal", 3, 5, [3, 5])]
+
+
+def test_timeline_low_scores_alone_never_start_a_moment():
+    assert build_moments(scored([0.45, 0.45, 0.45, 0.45]), FAMS, CFG) == []
+
+
+def test_timeline_short_gap_is_merged_long_gap_splits():
+    merged = build_moments(scored([0.7, 0.1, 0.7, 0.1, 0.1, 0.7]), FAMS, CFG)
+    assert [(m.start_turn, m.end_turn) for m in merged] == [(1, 5), (11, 11)]
+
+
+def test_timeline_rupture_at_first_and_last_client_turn():
+    moments = build_moments(scored([0.9, 0.1, 0.1, 0.1, 0.8]), FAMS, CFG)
+    assert [(m.start_turn, m.end_turn, m.peak_turn) for m in moments] == [(1, 1, 1), (9, 9, 9)]
+    assert moments[1].resolution["tension_fell"] is None  # nothing after it to tell
+    assert moments[1].resolution["resolved"] is False
+
+
+def test_timeline_no_client_turns_and_therapist_only():
+    therapist_only = [TurnScore(i, "therapist", {}, strategy=None) for i in range(5)]
+    assert build_moments(therapist_only, FAMS, CFG) == []
+    grid = build_grid(therapist_only, [], FAMS, CFG)
+    assert [r["withdrawal"] for r in grid] == [0, 0]
+    assert summarise([], grid, FAMS)["n_moments"] == 0
+    assert build_moments([], FAMS, CFG) == []
+
+
+def test_timeline_families_are_separate_moments():
+    moments = build_moments(scored([0.8, 0.1, 0.1], client_c=[0.1, 0.1, 0.9]), FAMS, CFG)
+    assert [(m.id, m.family, m.start_turn) for m in moments] == [("m1", "withdrawal", 1), ("m2", "confrontation", 5)]
+
+
+def test_timeline_resolution_needs_repair_and_falling_tension():
+    # repair strategy at therapist turn 4 (right after the moment at client turn 3), then calm client turns
+    resolved = build_moments(scored([0.1, 0.9, 0.1, 0.1], strategies={4: "validate_defense"}), FAMS, CFG)[0]
+    assert resolved.resolution == {"attempted": True, "strategies": ["validate_defense"], "repair_turns": [4],
+                                   "tension_fell": True, "resolved": True}
+    # repair attempted but tension comes back just after (0.35 >= low 0.3) -> unresolved
+    stays = build_moments(scored([0.1, 0.9, 0.1, 0.35, 0.1], strategies={4: "rationale"}), FAMS,
+                          TimelineConfig(high=0.5, low_ratio=0.6, max_gap=0, after_turns=2))[0]
+    assert (stays.end_turn, stays.resolution["attempted"], stays.resolution["tension_fell"]) == (3, True, False)
+    assert stays.resolution["resolved"] is False
+    # no repair at all -> unresolved even though tension fell
+    ignored = build_moments(scored([0.1, 0.9, 0.1, 0.1]), FAMS, CFG)[0]
+    assert ignored.resolution["attempted"] is False and ignored.resolution["resolved"] is False
+
+
+def test_timeline_significance_grows_with_peak_and_length():
+    weak = build_moments(scored([0.52, 0.1, 0.1]), FAMS, CFG)[0]
+    strong = build_moments(scored([0.99, 0.1, 0.1]), FAMS, CFG)[0]
+    long = build_moments(scored([0.99, 0.9, 0.9, 0.1, 0.1]), FAMS, CFG)[0]
+    assert (weak.significance, strong.significance, long.significance) == (1, 4, 5)
+
+
+def test_timeline_grid_by_turn_blocks_without_timestamps():
+    turns = scored([0.1, 0.9, 0.1, 0.1, 0.1, 0.1])  # 12 turns, blocks of 4
+    moments = build_moments(turns, FAMS, CFG)
+    grid = build_grid(turns, moments, FAMS, CFG)
+    assert [(r["segment"], r["unit"], r["first_turn"], r["last_turn"]) for r in grid] == [
+        (0, "turns", 0, 3), (1, "turns", 4, 7), (2, "turns", 8, 11)]
+    assert [r["withdrawal"] for r in grid] == [moments[0].significance, 0, 0]
+    summary = summarise(moments, grid, FAMS)
+    assert summary["segments_with_rupture"] == 1 and summary["proportion_segments_with_rupture"] == round(1 / 3, 4)
+    assert summary["first_rupture_turn"] == 3 and summary["first_rupture_time"] is None
+
+
+def test_timeline_grid_uses_five_minute_segments_with_timestamps():
+    times = [0, 60, 200, 310, 400, 650, 700, 905]
+    turns = scored([0.1, 0.1, 0.8, 0.1], times=times)
+    moments = build_moments(turns, FAMS, CFG)
+    grid = build_grid(turns, moments, FAMS, CFG)
+    assert [(r["segment"], r["start"], r["end"]) for r in grid] == [(0, 0, 300), (1, 300, 600), (2, 600, 900), (3, 900, 1200)]
+    assert [r["withdrawal"] for r in grid] == [0, 0, moments[0].significance, 0]
+    assert summarise(moments, grid, FAMS)["first_rupture_time"] == 650
