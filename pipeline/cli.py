@@ -68,8 +68,13 @@ def cmd_corpus(args) -> int:
     from .corpus.report import corpus_report
 
     if args.action == "build":
+        from .corpus.card import update_card
+        from .corpus.schema import DATA_DIR, load_items, load_sessions
+
         counts = build_corpus()
         print(f"wrote data/turns.jsonl ({counts['items']} items) and data/sessions.jsonl ({counts['sessions']} sessions)")
+        if update_card(DATA_DIR / "README.md", load_items()[0], load_sessions()):
+            print("updated the counts in data/README.md")
         return 0
     if args.action == "check":
         text, ok = corpus_report(args.paths or None)
@@ -160,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="train/dev/test or 'all' (default test)")
     p.add_argument("--out", help="write the metrics JSON here")
     p.add_argument("--no-baselines", action="store_true", help="only the model")
+    p.add_argument("--sessions", help="also evaluate session timelines on gold sessions (e.g. data/sessions.jsonl)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("annotate", help="annotate transcripts: per-session JSON, CSV and HTML timeline reports",

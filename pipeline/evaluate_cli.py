@@ -38,6 +38,21 @@ def run_evaluate(args) -> int:
             print(f"  {lab:>14} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
         for lab, v in first.get("subtype", {}).get("per_label", {}).items():
             print(f"  {lab:>14} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
+    if args.sessions:
+        from .corpus.schema import load_sessions
+        from .timeline.episodes import evaluate_episodes
+
+        golds = [g for g in load_sessions(args.sessions) if args.split == "all" or g["split"] == args.split]
+        print(f"\nsession timelines: {len(golds)} gold sessions ({args.split}) from {args.sessions}")
+        for name in list(results):
+            clf_n = clf if name in ("transformer", clf.kind) else load_classifier(
+                name, baseline_of=str(model_dir(args.model)) if args.model != "default" else None)
+            ep = evaluate_episodes(clf_n, golds)
+            results[name]["episodes"] = ep
+            if ep:
+                print(f"  {name:>12}: episode recall {ep['recall']}, precision {ep['precision']}, "
+                      f"resolution accuracy {ep['resolution_accuracy']} ({ep['gold_episodes']} gold episodes, "
+                      f"{ep['predicted_moments']} moments)")
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2))
         print(f"\nmetrics written to {args.out}")

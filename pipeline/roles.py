@@ -31,6 +31,13 @@ def _norm(label: str) -> str:
     return re.sub(r"\s+", " ", label.strip().lower().rstrip(".:"))
 
 
+def _listing(labels: list[str], most: int = 10) -> str:
+    """Speaker labels for an error message: short, and a bounded number of them."""
+    shown = [lab if len(lab) <= 40 else lab[:39] + "…" for lab in labels[:most]]
+    more = f" and {len(labels) - most} more" if len(labels) > most else ""
+    return ", ".join(shown) + more
+
+
 def _parse_names(value: str | Iterable[str] | None) -> set[str]:
     if value is None:
         return set()
@@ -63,7 +70,7 @@ def assign_roles(session: Session, therapist: str | Iterable[str] | None = None,
     """Fill `session.speakers` and each turn's role in place; return the session."""
     labels = list(dict.fromkeys(t.speaker for t in session.turns))
     if len(labels) < 2:
-        raise InputError(session.source, f"only one speaker found ({labels[0] if labels else 'none'}); "
+        raise InputError(session.source, f"only one speaker found ({_listing(labels) or 'none'}); "
                                          "a session needs a therapist and at least one client")
     speakers = {lab: Speaker(label=lab) for lab in labels}
     by_norm = {_norm(lab): lab for lab in labels}
@@ -81,7 +88,7 @@ def assign_roles(session: Session, therapist: str | Iterable[str] | None = None,
             raise InputError(session.source, f"role for {name!r} must be therapist or client, got {role!r}")
         if name not in by_norm:
             raise InputError(session.source, f"speaker {name!r} given as {role} is not in this transcript "
-                                             f"(speakers: {', '.join(labels)})")
+                                             f"(speakers: {_listing(labels)})")
         set_role(by_norm[name], role, "explicit")
     if any(r == "therapist" for r in explicit_map.values()):
         for lab in labels:

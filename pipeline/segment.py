@@ -23,13 +23,32 @@ def load_segmenter(name: str = DEFAULT_PIPELINE):
     return nlp
 
 
+def _pieces(text: str, limit: int) -> list[str]:
+    """Split a text longer than spaCy's max_length (which it refuses with an error) at whitespace."""
+    if len(text) <= limit:
+        return [text]
+    out = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        out.append(text[:cut])
+        text = text[cut:]
+    return out + [text]
+
+
 def sentences_of(texts: Iterable[str], pipeline: str = DEFAULT_PIPELINE, batch_size: int = 256) -> list[list[str]]:
     nlp = load_segmenter(pipeline)
-    out = []
-    for doc in nlp.pipe(texts, batch_size=batch_size):
-        sents = [s.text.strip() for s in doc.sents if s.text.strip()]
-        out.append(sents or [doc.text.strip()])
-    return out
+    texts = list(texts)
+    owners: list[int] = []
+    pieces: list[str] = []
+    for k, text in enumerate(texts):
+        for piece in _pieces(text, nlp.max_length):
+            owners.append(k)
+            pieces.append(piece)
+    out: list[list[str]] = [[] for _ in texts]
+    for owner, doc in zip(owners, nlp.pipe(pieces, batch_size=batch_size)):
+        out[owner].extend(s.text.strip() for s in doc.sents if s.text.strip())
+    return [sents or [text.strip()] for sents, text in zip(out, texts)]
 
 
 def segment_sessions(sessions: list[Session], pipeline: str = DEFAULT_PIPELINE) -> list[Session]:

@@ -102,3 +102,27 @@ def test_timeline_grid_uses_five_minute_segments_with_timestamps():
     assert [(r["segment"], r["start"], r["end"]) for r in grid] == [(0, 0, 300), (1, 300, 600), (2, 600, 900), (3, 900, 1200)]
     assert [r["withdrawal"] for r in grid] == [0, 0, moments[0].significance, 0]
     assert summarise(moments, grid, FAMS)["first_rupture_time"] == 650
+
+
+def test_timeline_episode_matching_counts_recall_precision_and_resolution():
+    from pipeline.timeline.episodes import gold_session_to_session, match_episodes
+
+    gold = {"id": "g", "turns": [{"speaker": "T", "role": "therapist", "text": "hi", "start": None}] * 3,
+            "episodes": [{"first_turn": 3, "last_turn": 5, "family": "withdrawal", "families": ["withdrawal"],
+                          "resolved": True},
+                         {"first_turn": 20, "last_turn": 21, "family": "mixed",
+                          "families": ["confrontation", "withdrawal"], "resolved": False},
+                         {"first_turn": 40, "last_turn": 41, "family": "confrontation", "families": ["confrontation"],
+                          "resolved": False}]}
+
+    def moment(fam, a, b, resolved, peak=0.9):
+        return {"family": fam, "start_turn": a, "end_turn": b, "peak_score": peak, "resolution": {"resolved": resolved}}
+
+    doc = {"moments": [moment("withdrawal", 5, 7, True), moment("confrontation", 21, 21, True),
+                       moment("withdrawal", 40, 41, False), moment("confrontation", 60, 61, False)]}
+    res = match_episodes([doc], [gold])
+    # found: episode 1 (withdrawal overlap) and 2 (mixed, confrontation overlap); episode 3 only has a
+    # withdrawal moment over it, the wrong family
+    assert (res["recall"], res["precision"], res["resolution_accuracy"]) == (round(2 / 3, 4), 0.5, 0.5)
+    session = gold_session_to_session(gold)
+    assert [t.index for t in session.turns] == [0, 1, 2] and session.speakers[0].role == "therapist"

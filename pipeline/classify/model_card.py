@@ -53,6 +53,15 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
             hn = tr["hard_negatives"]
             lines += ["", f"### Hard negatives: false-positive rate {hn['false_positive_rate']:.3f} (n={hn['n']})", ""]
             lines += [f"- {k}: {v:.3f}" for k, v in hn["by_category"].items()]
+    eps = metrics.get("episodes_test", {})
+    if eps:
+        lines += ["", "## Session timelines: gold episodes in the test-split sessions", "",
+                  format_table([{"model": n, "sessions": e.get("sessions"), "gold_episodes": e.get("gold_episodes"),
+                                 "moments": e.get("predicted_moments"), "recall": e.get("recall"),
+                                 "precision": e.get("precision"), "resolution_acc": e.get("resolution_accuracy")}
+                                for n, e in eps.items() if e]),
+                  "", "An episode is found when a moment of the same family overlaps it; resolution accuracy is over "
+                      "found episodes."]
     cal = metrics.get("calibration", {})
     if cal:
         lines += ["", "## Calibration (dev)", ""]

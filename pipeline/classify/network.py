@@ -33,6 +33,30 @@ class MultiHeadTurnModel(nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
+        return self.heads(hidden, attention_mask, token_type_ids)
+
+    def _layer_mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
+        return self.encoder._create_attention_masks(attention_mask=attention_mask, encoder_attention_mask=None,
+                                                    embedding_output=hidden, encoder_hidden_states=None,
+                                                    cache=None)[0]
+
+    @torch.no_grad()
+    def lower_hidden(self, input_ids, attention_mask, token_type_ids, n_layers: int) -> torch.Tensor:
+        """Hidden states after the embeddings and the first `n_layers` layers (frozen: computed once)."""
+        hidden = self.encoder.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+        mask = self._layer_mask(hidden, attention_mask)
+        for layer in self.encoder.encoder.layer[:n_layers]:
+            hidden = layer(hidden, mask)
+        return hidden
+
+    def forward_from_layer(self, hidden, attention_mask, token_type_ids, start_layer: int) -> dict[str, torch.Tensor]:
+        """The rest of the network from cached lower hidden states: the same function as `forward`."""
+        mask = self._layer_mask(hidden, attention_mask)
+        for layer in self.encoder.encoder.layer[start_layer:]:
+            hidden = layer(hidden, mask)
+        return self.heads(hidden, attention_mask, token_type_ids)
+
+    def heads(self, hidden, attention_mask, token_type_ids=None) -> dict[str, torch.Tensor]:
         if self.pooling == "target_context" and token_type_ids is not None:
             target = attention_mask * (token_type_ids == 1)
             context = attention_mask * (token_type_ids == 0)

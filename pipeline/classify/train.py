@@ -66,9 +66,17 @@ def gather_items(cfg: dict[str, Any], taxonomy) -> dict[str, list[dict[str, Any]
     return splits
 
 
+def gold_sessions(cfg: dict[str, Any], split: str) -> list[dict[str, Any]]:
+    from ..corpus.schema import load_sessions
+
+    path = _resolve(cfg.get("data", {}).get("sessions"))
+    return [s for s in load_sessions(path) if s["split"] == split] if path and path.exists() else []
+
+
 def train_from_config(config_path: str | Path, out_dir: str | Path | None = None, init_from: str | None = None,
                       progress: bool = True) -> dict[str, Any]:
     from ..evaluation import evaluate_classifier, format_table, summary_row
+    from ..timeline.episodes import evaluate_episodes
     from .model_card import write_model_card
     from .rules import RuleTurnClassifier
     from .tfidf import TfidfTurnClassifier
@@ -99,6 +107,9 @@ def train_from_config(config_path: str | Path, out_dir: str | Path | None = None
     for split in ("dev", "test"):
         if splits[split]:
             metrics[split] = {name: evaluate_classifier(m, splits[split], taxonomy) for name, m in models.items()}
+    golds = gold_sessions(cfg, "test")
+    if golds:
+        metrics["episodes_test"] = {name: evaluate_episodes(m, golds) for name, m in models.items()}
     metrics["build_seconds"] = round(time.time() - started, 1)
     (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=2))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -14,11 +13,11 @@ from ..taxonomy import NONE, Taxonomy
 from .base import DecisionRule, TurnProbabilities, decide
 from .calibration import fit_temperature, softmax
 from .encoder import resolve_encoder, sha256_file, verify_weights
+from .finetune import HEADS
 from .inputs import collate, encode_items, length_buckets
 from .thresholds import choose_family_thresholds, choose_strategy_threshold
 
 WEIGHTS = "model.safetensors"
-HEADS = ("family", "subtype", "strategy")
 
 
 def set_seed(seed: int) -> None:
@@ -108,75 +107,17 @@ class TransformerTurnClassifier:
                 y["strategy"][i] = strat_idx[it.get("strategy") or NONE]
         return y
 
-    @staticmethod
-    def _class_weights(labels: np.ndarray, n_classes: int, power: float):
-        import torch
-
-        counts = np.bincount(labels[labels >= 0], minlength=n_classes).astype(float)
-        weights = (counts.sum() / np.maximum(counts, 1.0) / n_classes) ** power
-        weights[counts == 0] = 0.0
-        return torch.tensor(weights, dtype=torch.float32)
-
     def fit(self, train_items: Sequence[dict[str, Any]], dev_items: Sequence[dict[str, Any]] | None = None,
             init_from: str | None = None, progress: bool = True) -> "TransformerTurnClassifier":
-        import torch
-        from torch import nn
-        from tqdm.auto import tqdm
+        from .finetune import run_finetuning
 
         set_seed(self.seed)
         self._build(init_from)
-        cfg = self.train
-        encoded = self._encode(train_items)
-        y = self._targets(train_items)
-        power = float(cfg.get("class_weight_power", 0.5))
-        losses = {h: nn.CrossEntropyLoss(weight=self._class_weights(y[h], n, power), ignore_index=-100)
-                  for h, n in (("family", len(self.taxonomy.family_labels)), ("subtype", len(self.taxonomy.subtypes)),
-                               ("strategy", len(self.taxonomy.strategy_labels)))}
-        head_weight = {"family": 1.0, "subtype": float(cfg.get("subtype_loss_weight", 0.5)),
-                       "strategy": float(cfg.get("strategy_loss_weight", 1.0))}
-        bs, epochs = int(cfg.get("batch_size", 32)), int(cfg.get("epochs", 3))
-        enc_params = [p for p in self.net_.encoder.parameters() if p.requires_grad]
-        head_params = [p for n, p in self.net_.named_parameters() if not n.startswith("encoder.")]
-        opt = torch.optim.AdamW([{"params": enc_params, "lr": float(cfg.get("lr", 5e-5))},
-                                 {"params": head_params, "lr": float(cfg.get("head_lr", 1e-3))}],
-                                weight_decay=float(cfg.get("weight_decay", 0.01)))
-        steps_per_epoch = (len(encoded) + bs - 1) // bs
-        total = max(1, steps_per_epoch * epochs)
-        warm = int(total * float(cfg.get("warmup", 0.1)))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
-        rng = np.random.default_rng(self.seed)
-        lengths = np.array([len(e["input_ids"]) for e in encoded])
-        self.net_.train()
-        bar = tqdm(total=total, desc="fine-tuning", unit="batch", disable=not progress)
-        started = time.time()
-        for _ in range(epochs):
-            # Shuffle, then sort within chunks of 50 batches: similar lengths per batch, random order.
-            order = rng.permutation(len(encoded))
-            chunks = [order[i:i + bs * 50] for i in range(0, len(order), bs * 50)]
-            batches = []
-            for chunk in chunks:
-                chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-                batches.extend(chunk[i:i + bs] for i in range(0, len(chunk), bs))
-            for b in rng.permutation(len(batches)):
-                idx = batches[b]
-                batch = collate([encoded[i] for i in idx])
-                out = self.net_(**batch)
-                loss = 0.0
-                for h in HEADS:
-                    target = torch.from_numpy(y[h][idx])
-                    if (target >= 0).any():
-                        loss = loss + head_weight[h] * losses[h](out[h], target)
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.net_.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-        bar.close()
-        self.train_seconds_ = round(time.time() - started, 1)
-        self.net_.eval()
+        t = self.taxonomy
+        self.train_seconds_ = run_finetuning(
+            self.net_, self._encode(train_items), self._targets(train_items),
+            {"family": len(t.family_labels), "subtype": len(t.subtypes), "strategy": len(t.strategy_labels)},
+            self.train, self.seed, progress)
         self.calibrate(dev_items or [])
         return self
 

@@ -11,6 +11,7 @@ from ..roles import assign_roles
 from .docx import docx_to_text
 from .encoding import clean_text, decode_bytes
 from .jsonfmt import parse_json, parse_jsonl
+from .limits import MAX_BYTES, MAX_TURNS, check_line_lengths, check_turns, check_utterances
 from .subtitles import parse_srt, parse_vtt
 from .tabular import parse_table
 from .text import parse_text
@@ -22,9 +23,12 @@ _EXTENSIONS = {
     ".docx": "docx",
 }
 SUPPORTED_SUFFIXES = tuple(_EXTENSIONS)
-# One session, not a corpus: far above any real session, low enough to fail fast and bounded.
-MAX_BYTES = 20 * 1024 * 1024
-MAX_TURNS = 50_000
+# Formats read line by line with regular expressions: their lines are length-limited (JSON is not,
+# minified JSON is one long line; its turns are limited instead).
+_LINE_FORMATS = ("text", "vtt", "srt", "csv", "tsv")
+# A JSON document starts a list of turns ([{...}), an empty list or an object; a text transcript may
+# start with a bracketed timestamp ("[00:01] T: ...") or speaker ("[Therapist] ...").
+_JSON_START = re.compile(rb"^(\{|\[\s*[\[{\]\"]|\[\s*$)")
 
 
 def detect_format(path: Path, head: bytes) -> str:
@@ -37,7 +41,7 @@ def detect_format(path: Path, head: bytes) -> str:
     sample = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if sample.startswith(b"WEBVTT"):
         return "vtt"
-    if sample[:1] in (b"{", b"["):
+    if _JSON_START.match(sample):
         first = sample.split(b"\n", 1)[0].strip()
         return "jsonl" if first.startswith(b"{") and first.endswith(b"}") and b"\n{" in sample else "json"
     if re.match(rb"^\d+\s*\n\d{1,2}:\d{2}:\d{2},\d{3} -->", sample):
@@ -61,19 +65,49 @@ def read_session(
     path = Path(path)
     if format is not None and format not in FORMATS:
         raise InputError(path, f"unknown format {format!r} (choose from: {', '.join(FORMATS)})")
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        raise InputError(path, "is a directory, not a transcript file")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputError(path, f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit for one "
-                               "session (split it, or raise the limit with --max-mb)")
+    data = _read_bounded(path, max_bytes)
+    fmt = format or detect_format(path, data[:4096])
     try:
-        data = path.read_bytes()
+        return _parse(path, data, fmt, therapist, roles, columns, session_id)
+    except RecursionError:
+        raise InputError(path, "structure nested too deeply to be a transcript") from None
+    except MemoryError:
+        raise InputError(path, "not enough memory to read this file") from None
+
+
+def _too_big(path: Path, size: float, max_bytes: int) -> InputError:
+    return InputError(path, f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit for one "
+                            "session (split it, or raise the limit with --max-mb)")
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, never more than max_bytes: only regular files (a FIFO or /dev/zero would
+    block or never end), and the size is checked again while reading (the file may grow)."""
+    import stat
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
     except OSError as err:
         raise InputError(path, f"cannot read file ({err.strerror})") from None
-    fmt = format or detect_format(path, data[:4096])
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, "is a directory, not a transcript file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(path, "not a regular file (a device, pipe or socket); save the transcript to a file first")
+    if st.st_size > max_bytes:
+        raise _too_big(path, st.st_size, max_bytes)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as err:
+        raise InputError(path, f"cannot read file ({err.strerror})") from None
+    if len(data) > max_bytes:
+        raise _too_big(path, len(data), max_bytes)
+    return data
+
+
+def _parse(path: Path, data: bytes, fmt: str, therapist, roles, columns, session_id) -> Session:
     warnings: list[str] = []
     metadata: dict[str, Any] = {}
     if fmt == "docx":
@@ -86,6 +120,8 @@ def read_session(
         fmt_parse = fmt
     if not text.strip():
         raise InputError(path, "file has no text")
+    if fmt_parse in _LINE_FORMATS:
+        check_line_lengths(text, str(path))
     utterances: list[Utterance]
     if fmt_parse == "text":
         parsed = parse_text(text, str(path))
@@ -101,11 +137,11 @@ def read_session(
         utterances, metadata = parse_json(text, str(path))
     else:
         utterances = parse_jsonl(text, str(path))
+    check_utterances(utterances, str(path))
     turns = merge_utterances(utterances)
     if not turns:
         raise InputError(path, "no turns with text found")
-    if len(turns) > MAX_TURNS:
-        raise InputError(path, f"{len(turns)} turns is over the {MAX_TURNS} limit for one session")
+    check_turns(turns, str(path))
     session = Session(
         id=session_id or str(metadata.get("session") or path.stem),
         turns=turns, speakers=[], source=str(path), format=fmt,

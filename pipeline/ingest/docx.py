@@ -5,6 +5,19 @@ import io
 import zipfile
 
 from ..errors import InputError
+from .limits import MAX_DOCX_UNPACKED
+
+
+def _check_unpacked_size(data: bytes, path: str) -> None:
+    """A .docx is a zip: refuse one that would unpack to more than MAX_DOCX_UNPACKED (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        raise InputError(path, f"not a readable .docx file ({err})") from None
+    if unpacked > MAX_DOCX_UNPACKED:
+        raise InputError(path, f"not a plausible .docx: it would unpack to {unpacked / 2**20:,.0f} MB "
+                               f"(limit {MAX_DOCX_UNPACKED / 2**20:.0f} MB)")
 
 
 def docx_to_text(data: bytes, path: str) -> str:
@@ -12,6 +25,7 @@ def docx_to_text(data: bytes, path: str) -> str:
         import docx  # python-docx
     except ImportError:  # pragma: no cover - a declared dependency
         raise InputError(path, "reading .docx needs python-docx (pip install python-docx)") from None
+    _check_unpacked_size(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as err:

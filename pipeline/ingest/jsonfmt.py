@@ -6,19 +6,48 @@ from typing import Any
 
 from ..errors import InputError
 from ..model import Utterance
+from .encoding import clean_text
+from .limits import MAX_JSON_DEPTH
 from .timecodes import parse_clock
 
 _SPEAKER_KEYS = ("speaker", "speaker_label", "role", "interlocutor", "name", "who")
 _TEXT_KEYS = ("text", "utterance", "content", "transcript")
 
 
+def _too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether containers nest deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
 def _loads(text: str, path: str, line: int | None = None) -> Any:
+    too_deep = f"JSON is nested more than {MAX_JSON_DEPTH} levels deep: not a transcript"
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(path, f"invalid JSON: {err.msg}", line=(line or err.lineno)) from None
     except RecursionError:
-        raise InputError(path, "JSON is nested too deeply to be a transcript", line=line) from None
+        raise InputError(path, too_deep, line=line) from None
+    if _too_deep(data):
+        raise InputError(path, too_deep, line=line)
+    return data
+
+
+def _label(value: Any) -> str | None:
+    """A speaker label from a JSON value: strings and numbers only (a list or object is not a name)."""
+    if isinstance(value, str):
+        return clean_text(value).strip() or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def _time(value: Any, path: str, what: str, where: str) -> float | None:
@@ -39,16 +68,20 @@ def _records_to_utterances(records: list[Any], path: str, line_of=None) -> list[
         line = line_of(i) if line_of else None
         if not isinstance(rec, dict):
             raise InputError(path, f"{where} is not an object", line=line)
-        speaker = next((rec[k] for k in _SPEAKER_KEYS if rec.get(k) not in (None, "")), None)
-        text = next((rec[k] for k in _TEXT_KEYS if isinstance(rec.get(k), str)), None)
+        raw_speaker = next((rec[k] for k in _SPEAKER_KEYS if rec.get(k) not in (None, "")), None)
+        speaker = _label(raw_speaker)
+        text = next((clean_text(rec[k]) for k in _TEXT_KEYS if isinstance(rec.get(k), str)), None)
         if text is None:
             raise InputError(path, f"{where} has no 'text'", line=line)
+        if raw_speaker is not None and speaker is None:
+            problem = "is blank" if isinstance(raw_speaker, str) else f"must be a name or number, not {type(raw_speaker).__name__}"
+            raise InputError(path, f"{where}: 'speaker' {problem}", line=line)
         if speaker is None:
             if "words" in rec or "seek" in rec:
                 raise InputError(path, f"{where}: Whisper segments without speaker labels; diarise first "
                                        "(e.g. WhisperX assign_word_speakers) or use CSV with a speaker column", line=line)
             raise InputError(path, f"{where} has no 'speaker'", line=line)
-        out.append(Utterance(speaker=str(speaker), text=text,
+        out.append(Utterance(speaker=speaker, text=text,
                              start=_time(rec.get("start"), path, "start", where),
                              end=_time(rec.get("end"), path, "end", where), line=line))
     return out
@@ -58,7 +91,8 @@ def parse_json(text: str, path: str) -> tuple[list[Utterance], dict[str, Any]]:
     data = _loads(text, path)
     meta: dict[str, Any] = {}
     if isinstance(data, dict):
-        meta = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k not in ("text",)}
+        meta = {k: clean_text(v) if isinstance(v, str) else v
+                for k, v in data.items() if isinstance(v, (str, int, float)) and k not in ("text",)}
         for key in ("turns", "utterances", "segments"):
             if isinstance(data.get(key), list):
                 if key == "segments":

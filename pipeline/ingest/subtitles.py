@@ -9,8 +9,10 @@ from ..model import Utterance
 from .timecodes import parse_clock
 
 _TIMING = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)(?:\s+.*)?$")
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
-_TAGS = re.compile(r"</?[a-zA-Z][^>]*>")
+# Tag bodies stop at the next '<' as well as '>': otherwise a line of unclosed '<v <v <v' makes
+# each match attempt scan to the end of the line (quadratic time).
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>]+)>")
+_TAGS = re.compile(r"</?[a-zA-Z][^<>]*>")
 _PREFIX = re.compile(r"^\s*(?:-\s*)?([A-Za-z][\w.'\- ]{0,30}?)\s*:\s+(.*)$")
 _BRACKET = re.compile(r"^\s*[\[(]([A-Za-z][\w.'\- ]{0,30})[\])]\s*:?\s*(.*)$")
 

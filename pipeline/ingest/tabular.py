@@ -43,9 +43,10 @@ def parse_table(text: str, path: str, delimiter: str | None = None, columns: dic
             raise InputError(path, f"needs {hint}; found columns: {', '.join(h.strip() for h in header) or 'none'}"
                                    f" (set names with --columns {key}=NAME)", line=1)
     utterances = []
+    row_start = lineno = reader.line_num + 1
     try:
         for row in reader:
-            lineno = reader.line_num
+            lineno, row_start = row_start, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             def cell(key: str) -> str:
@@ -63,6 +64,10 @@ def parse_table(text: str, path: str, delimiter: str | None = None, columns: dic
             utterances.append(Utterance(speaker=speaker, text=utt, start=times["start"], end=times["end"], line=lineno))
     except csv.Error as err:
         raise InputError(path, f"malformed CSV ({err})", line=reader.line_num) from None
+    if text.count('"') % 2 and reader.line_num > lineno:
+        # An opening quote that is never closed swallows the rest of the file into the last row.
+        raise InputError(path, "a quoted cell starting on this line is never closed (unbalanced '\"'); "
+                               "the rest of the file was read as one cell", line=lineno)
     if not utterances:
         raise InputError(path, "no rows after the header")
     return utterances

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-_CLOCK = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?$")
+# Seconds have two digits: "00:0" is a truncated time, not zero.
+_CLOCK = re.compile(r"^(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
 
 
 def parse_clock(value: str) -> float | None:

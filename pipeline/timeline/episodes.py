@@ -1,0 +1,68 @@
+"""Episode-level evaluation of timelines against gold sessions (data/sessions.jsonl).
+
+A gold episode counts as found when a predicted moment of the same family overlaps its turn span
+(a `mixed` episode is found by a moment of either family). Precision: predicted moments that overlap
+a gold episode of their family. Resolution: for found episodes, does the matched moment's
+`resolved` agree with the gold `resolved`?
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..model import Session, Speaker, Turn
+
+
+def gold_session_to_session(gold: dict[str, Any]) -> Session:
+    turns = [Turn(index=i, speaker=t["speaker"], text=t["text"], role=t["role"], start=t.get("start"),
+                  sentences=[t["text"]]) for i, t in enumerate(gold["turns"])]
+    for a, b in zip(turns, turns[1:]):
+        if a.start is not None and b.start is not None:
+            a.end = b.start
+    labels = list(dict.fromkeys(t.speaker for t in turns))
+    speakers = [Speaker(label=lab, role=next(t.role for t in turns if t.speaker == lab), role_source="gold")
+                for lab in labels]
+    return Session(id=gold["id"], turns=turns, speakers=speakers, source=gold.get("source"), format="gold")
+
+
+def _overlaps(m: dict[str, Any], e: dict[str, Any]) -> bool:
+    return m["start_turn"] <= e["last_turn"] and e["first_turn"] <= m["end_turn"]
+
+
+def _family_ok(m: dict[str, Any], e: dict[str, Any]) -> bool:
+    return m["family"] in e.get("families", [e["family"]])
+
+
+def match_episodes(docs: Sequence[dict[str, Any]], golds: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    found = resolved_ok = n_gold = n_pred = pred_ok = 0
+    per_session = []
+    for doc, gold in zip(docs, golds):
+        moments = doc["moments"]
+        episodes = gold["episodes"]
+        n_gold += len(episodes)
+        n_pred += len(moments)
+        s_found = 0
+        for e in episodes:
+            hits = [m for m in moments if _family_ok(m, e) and _overlaps(m, e)]
+            if hits:
+                s_found += 1
+                best = max(hits, key=lambda m: m["peak_score"])
+                resolved_ok += int(bool(best["resolution"]["resolved"]) == bool(e["resolved"]))
+        found += s_found
+        pred_ok += sum(1 for m in moments if any(_family_ok(m, e) and _overlaps(m, e) for e in episodes))
+        per_session.append({"session": gold["id"], "gold": len(episodes), "found": s_found, "moments": len(moments)})
+    return {
+        "sessions": len(golds), "gold_episodes": n_gold, "predicted_moments": n_pred,
+        "recall": round(found / n_gold, 4) if n_gold else None,
+        "precision": round(pred_ok / n_pred, 4) if n_pred else None,
+        "resolution_accuracy": round(resolved_ok / found, 4) if found else None,
+        "per_session": per_session,
+    }
+
+
+def evaluate_episodes(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> dict[str, Any]:
+    from ..annotate import annotate_sessions
+
+    if not golds:
+        return {}
+    docs = annotate_sessions([gold_session_to_session(g) for g in golds], classifier, timeline)
+    return match_episodes(docs, golds)
