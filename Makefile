@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: demo test test-slow test-all bench model clean browser-deps
+.PHONY: demo test test-slow test-all bench model clean browser-deps ray-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,20 +23,26 @@ browser-deps:
 	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install -q 'playwright>=1.44' \
 		|| echo "note: could not install playwright; browser tests will be skipped"
 
+# The Ray engine's optional extra, for its slow tests (tests/test_engines_ray.py skip without it).
+ray-deps: $(STAMP)
+	@$(PY) -c "import ray.data" 2>/dev/null || $(PY) -m pip install -q -e '.[ray]' \
+		|| echo "note: could not install the ray extra; the Ray engine tests will be skipped"
+
 test: $(STAMP) browser-deps
 	$(PY) -m pytest -q
 
-test-slow: $(STAMP) browser-deps
+test-slow: $(STAMP) browser-deps ray-deps
 	$(PY) -m pytest -q -m slow
 
-test-all: $(STAMP) browser-deps
+test-all: $(STAMP) browser-deps ray-deps
 	$(PY) -m pytest -q -m 'slow or not slow'
 
 model: $(STAMP)
 	$(VENV)/bin/rupture train --config configs/default.yaml
 
+# All benchmarks (about 20 minutes on 2 cores); e.g. make bench BENCH_ARGS="--model DIR" or "--quick".
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

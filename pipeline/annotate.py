@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import __version__
+from .classify.base import TurnProbabilities
 from .errors import InputError, UserError
 from .model import Session
 from .taxonomy import NONE
@@ -33,50 +34,73 @@ def session_items(session: Session, context_turns: int = 4) -> list[dict[str, An
 
 def _model_info(classifier) -> dict[str, Any]:
     meta = getattr(classifier, "meta_", {}) or {}
-    return {"name": getattr(classifier, "name_", classifier.kind), "kind": classifier.kind,
+    info = {"name": getattr(classifier, "name_", classifier.kind), "kind": classifier.kind,
             "version": meta.get("weights_sha256", "")[:12] or __version__, "toolkit_version": __version__}
+    if classifier.kind == "transformer":
+        info["precision"] = getattr(classifier, "precision_", "fp32")  # int8 labels may differ slightly
+    return info
+
+
+def _rows(probs: TurnProbabilities, a: int, b: int) -> TurnProbabilities:
+    return TurnProbabilities(family=probs.family[a:b], subtype=probs.subtype[a:b], strategy=probs.strategy[a:b],
+                             roles=probs.roles[a:b])
+
+
+def score_sessions(sessions: Sequence[Session], classifier, batch_size: int = 16, device: str = "cpu",
+                   progress: bool = False) -> list[TurnProbabilities]:
+    """Calibrated probabilities, one TurnProbabilities per session.
+
+    The transformer scores each session in its own length-bucketed batches: a session's numbers
+    then depend on nothing but the session (not on which other files share its batch, a shard or
+    an engine), which is what makes the local and Ray engines' outputs byte-identical. The
+    baselines score all turns at once (their rows are independent anyway)."""
+    if classifier.kind == "transformer":
+        from tqdm.auto import tqdm
+
+        return [classifier.predict_proba(session_items(s), batch_size=batch_size, device=device)
+                for s in tqdm(sessions, desc="scoring", unit="session", disable=not progress)]
+    items, bounds = [], []
+    for s in sessions:
+        its = session_items(s)
+        bounds.append((len(items), len(items) + len(its)))
+        items.extend(its)
+    probs = classifier.predict_proba(items)
+    return [_rows(probs, a, b) for a, b in bounds]
 
 
 def annotate_sessions(sessions: Sequence[Session], classifier, timeline: TimelineConfig | None = None,
-                      batch_size: int = 64, device: str = "cpu", progress: bool = False) -> list[dict[str, Any]]:
-    """Score every turn of every session in one batched pass, then build each session's timeline."""
+                      batch_size: int = 16, device: str = "cpu", progress: bool = False) -> list[dict[str, Any]]:
+    """Score every turn of every session, then build each session's timeline and document (pure:
+    sessions in, documents out)."""
+    timeline = timeline or TimelineConfig.load(thresholds=classifier.rule_.family_thresholds)
+    return [annotate_scored(s, probs, classifier, timeline)
+            for s, probs in zip(sessions, score_sessions(sessions, classifier, batch_size, device, progress))]
+
+
+def annotate_scored(s: Session, probs: TurnProbabilities, classifier, timeline: TimelineConfig) -> dict[str, Any]:
+    """One session's document from its turns' probabilities."""
     taxonomy = classifier.taxonomy
     families = list(taxonomy.families)
-    timeline = timeline or TimelineConfig.load(thresholds=classifier.rule_.family_thresholds)
-    items, owners = [], []
-    for k, s in enumerate(sessions):
-        its = session_items(s)
-        items.extend(its)
-        owners.extend([k] * len(its))
-    kwargs = {"batch_size": batch_size, "device": device, "progress": progress} if classifier.kind == "transformer" else {}
-    probs = classifier.predict_proba(items, **kwargs)
+    codes_of = {fam: [taxonomy.subtypes.index(c) for c in taxonomy.subtypes if taxonomy.subtype_family[c] == fam]
+                for fam in families}
     decisions = classifier.decide(probs)
-    docs = []
-    row = 0
-    for s in sessions:
-        n = len(s.turns)
-        scored, turn_rows = [], []
-        for i, t in enumerate(s.turns):
-            d, r = decisions[row + i], row + i
-            by_family = {}
-            for fam in families:
-                codes = [c for c in taxonomy.subtypes if taxonomy.subtype_family[c] == fam]
-                by_family[fam] = max(codes, key=lambda c: probs.subtype[r, taxonomy.subtypes.index(c)])
-            scores = {fam: round(float(probs.family[r, j + 1]), 4) for j, fam in enumerate(families)}
-            if t.role == "client":
-                scored.append(TurnScore(t.index, "client", scores, d.subtype, by_family, None, t.start, t.end))
-                turn_rows.append({"scores": scores, "label": d.family, "subtype": d.subtype, "strategy": None})
-            else:
-                strategy = d.strategy if d.strategy and d.strategy != NONE else None
-                scored.append(TurnScore(t.index, "therapist", {}, None, {}, strategy, t.start, t.end))
-                turn_rows.append({"scores": {fam: None for fam in families}, "label": None, "subtype": None,
-                                  "strategy": strategy,
-                                  "strategy_score": round(1.0 - float(probs.strategy[r, 0]), 4)})
-        row += n
-        moments = build_moments(scored, families, timeline)
-        grid = build_grid(scored, moments, families, timeline)
-        docs.append(_document(s, classifier, turn_rows, moments, grid, summarise(moments, grid, families), timeline))
-    return docs
+    scored, turn_rows = [], []
+    for r, t in enumerate(s.turns):
+        d = decisions[r]
+        by_family = {fam: taxonomy.subtypes[max(codes_of[fam], key=lambda k: probs.subtype[r, k])] for fam in families}
+        scores = {fam: round(float(probs.family[r, j + 1]), 4) for j, fam in enumerate(families)}
+        if t.role == "client":
+            scored.append(TurnScore(t.index, "client", scores, d.subtype, by_family, None, t.start, t.end))
+            turn_rows.append({"scores": scores, "label": d.family, "subtype": d.subtype, "strategy": None})
+        else:
+            strategy = d.strategy if d.strategy and d.strategy != NONE else None
+            scored.append(TurnScore(t.index, "therapist", {}, None, {}, strategy, t.start, t.end))
+            turn_rows.append({"scores": {fam: None for fam in families}, "label": None, "subtype": None,
+                              "strategy": strategy,
+                              "strategy_score": round(1.0 - float(probs.strategy[r, 0]), 4)})
+    moments = build_moments(scored, families, timeline)
+    grid = build_grid(scored, moments, families, timeline)
+    return _document(s, classifier, turn_rows, moments, grid, summarise(moments, grid, families), timeline)
 
 
 def _document(s: Session, classifier, turn_rows, moments, grid, summary, timeline: TimelineConfig) -> dict[str, Any]:
@@ -102,10 +126,11 @@ def _document(s: Session, classifier, turn_rows, moments, grid, summary, timelin
 
 @dataclass
 class BatchResult:
-    documents: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)  # empty when keep_documents=False
     written: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     failed: list[InputError] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)        # one small summary per annotated session
     seconds: float = 0.0
 
 
@@ -118,89 +143,130 @@ def output_stem(path: Path, taken: dict[str, Path]) -> str:
     return stem
 
 
+ENGINES = ("local", "ray")
+
+
+def plan_tasks(paths: Sequence[str | Path], out_dir: Path | None, force: bool, shard: tuple[int, int] | None):
+    """(tasks, skipped, errors): the files to annotate in this run. Output names are chosen over
+    the whole corpus before sharding, so every shard names every file the same way."""
+    from .engines.shard import select_shard
+    from .engines.work import Task
+    from .ingest import expand_inputs
+
+    files, errors = expand_inputs(paths)
+    taken: dict[str, Path] = {}
+    stems = [output_stem(f, taken) for f in files]
+    tasks, skipped = [], []
+    for f, stem, mine in zip(files, stems, select_shard(files, paths, shard)):
+        if not mine:
+            continue
+        if out_dir and not force and (out_dir / f"{stem}.json").exists():
+            skipped.append(f)
+            continue
+        tasks.append(Task(len(tasks), str(f), stem))
+    return tasks, skipped, errors
+
+
 def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = None, model: str = "default",
              classifier=None, timeline_config: str | Path | None = None, force: bool = False,
-             device: str = "cpu", batch_size: int = 64, sessions_per_batch: int = 16, progress: bool = False,
-             segmenter: str = "sentencizer", threads: int | None = None, **read_kwargs) -> BatchResult:
-    """Annotate transcripts; with `out`, write per-session JSON/CSV/HTML and batch index files."""
-    from .classify.registry import load_classifier
-    from .ingest import expand_inputs, read_session
-    from .report.writers import write_batch_index, write_session_outputs
-    from .segment import segment_sessions
+             device: str = "cpu", batch_size: int | None = None, sessions_per_batch: int = 16, progress: bool = False,
+             segmenter: str = "sentencizer", threads: int | None = None, engine: str = "local",
+             ray_address: str | None = None, shard: str | tuple[int, int] | None = None, int8: bool = False,
+             keep_documents: bool = True, **read_kwargs) -> BatchResult:
+    """Annotate transcripts; with `out`, write per-session JSON/CSV/HTML and batch index files.
+
+    batch_size: turns per forward pass (default 16 on CPU, 128 on CUDA).
+    engine: 'local' (this process) or 'ray' (Ray Data actors; `ray_address` joins an existing
+    cluster, else a local instance is started). shard: 'K/N' annotates only this run's share of the
+    files. int8: the transformer's encoder in int8 (CPU; `classifier` given is quantised in place).
+    keep_documents=False keeps only `rows` in memory (what the CLI does: memory stays flat however
+    many sessions there are)."""
+    from .engines.shard import parse_shard
+    from .engines.work import ModelSpec, WorkOptions, check_device, default_batch_size, load_model
+    from .report.writers import write_batch_index
 
     started = time.time()
+    if engine not in ENGINES:
+        raise UserError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if ray_address and engine != "ray":
+        raise UserError("--ray-address needs --engine ray")
+    if int8 and device != "cpu":
+        raise UserError("--int8 is CPU inference (per-token int8 kernels); on a GPU use fp32")
+    shard = parse_shard(shard) if isinstance(shard, str) or shard is None else shard
+    check_device(device, here=engine == "local")
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files, errors = expand_inputs(paths)
-    result = BatchResult(failed=list(errors))
-    if classifier is None:
-        classifier = load_classifier(model, threads=threads) if model not in ("rules", "tfidf") else load_classifier(model)
-        classifier.name_ = model
-    timeline = TimelineConfig.load(timeline_config, thresholds=classifier.rule_.family_thresholds)
+    paths = list(paths)
     out_dir = Path(out) if out else None
-    taken: dict[str, Path] = {}
-    todo: list[tuple[Path, str]] = []
-    for f in files:
-        stem = output_stem(f, taken)
-        if out_dir and not force and (out_dir / f"{stem}.json").exists():
-            result.skipped.append(f)
+    tasks, skipped, errors = plan_tasks(paths, out_dir, force, shard)
+    result = BatchResult(failed=list(errors), skipped=skipped)
+    options = WorkOptions(out_dir=str(out_dir) if out_dir else None, device=device,
+                          batch_size=batch_size or default_batch_size(device),
+                          segmenter=segmenter, read_kwargs=dict(read_kwargs), keep_documents=keep_documents)
+    timeline = TimelineConfig.load(timeline_config)  # the model's thresholds fill in where it sets none
+    outcomes: Iterable = []
+    if not tasks:
+        pass  # all finished (or in other shards): no model to load; the index is still refreshed
+    elif engine == "local":
+        from .engines.local import run_local
+
+        if classifier is None:
+            classifier = load_model(ModelSpec(model, model, threads, int8))
+        elif int8:
+            from .classify.quantize import quantize_int8
+
+            quantize_int8(classifier)
+        outcomes = run_local(tasks, classifier, timeline, options, sessions_per_batch, progress)
+    else:
+        from .engines.ray_engine import run_ray
+
+        spec = None
+        if classifier is None:
+            _ensure_model_for_workers(model)
+            spec = ModelSpec(model, model, threads, int8)
+        elif int8:
+            from .classify.quantize import quantize_int8
+
+            quantize_int8(classifier)
+        outcomes = run_ray(tasks, spec, timeline, options, sessions_per_batch, ray_address, classifier, progress)
+    for o in outcomes:
+        if o.error is not None:
+            result.failed.append(o.input_error())
             continue
-        todo.append((f, stem))
-    try:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(todo), desc="annotating", unit="session", disable=not progress)
-    except ImportError:  # pragma: no cover
-        bar = None
-    for start in range(0, len(todo), sessions_per_batch):
-        chunk = todo[start:start + sessions_per_batch]
-        sessions, stems = [], []
-        for f, stem in chunk:
-            try:
-                sessions.append(read_session(f, **read_kwargs))
-                stems.append(stem)
-            except InputError as err:
-                result.failed.append(err)
-        if sessions:
-            segment_sessions(sessions, segmenter)
-            docs = annotate_sessions(sessions, classifier, timeline, batch_size=batch_size, device=device)
-            for doc, stem in zip(docs, stems):
-                if out_dir:
-                    result.written.append(write_session_outputs(doc, out_dir, stem))
-                result.documents.append(doc)
-        if bar is not None:
-            bar.update(len(chunk))
-    if bar is not None:
-        bar.close()
+        result.rows.append(o.row)
+        if o.written:
+            result.written.append(Path(o.written))
+        if o.document is not None:
+            result.documents.append(o.document)
     if out_dir:
         write_batch_index(out_dir)
     result.seconds = round(time.time() - started, 2)
     return result
 
 
+def _ensure_model_for_workers(model: str) -> None:
+    """The default model is built here, once, before any worker looks for it."""
+    from .classify.registry import BASELINES, ensure_default_model
+
+    if model == "default" or model in BASELINES:
+        ensure_default_model()
+
+
 def run_annotate_cli(args, read_kwargs: dict[str, Any]) -> int:
     from .evaluation import format_table
 
-    if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
-        raise UserError(f"--device must be cpu or cuda, got {args.device!r}")
-    if args.device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UserError("--device cuda asked for, but no CUDA GPU is available")
     res = annotate(args.inputs, out=args.out, model=args.model, timeline_config=args.timeline_config, force=args.force,
                    device=args.device, batch_size=args.batch_size, progress=not args.quiet, threads=args.threads,
+                   engine=getattr(args, "engine", "local"), ray_address=getattr(args, "ray_address", None),
+                   shard=getattr(args, "shard", None), int8=getattr(args, "int8", False), keep_documents=False,
                    **read_kwargs)
-    rows = [{"session": d["session"]["id"], "turns": d["session"]["n_turns"], "moments": d["summary"]["n_moments"],
-             "withdrawal": d["summary"]["by_family"].get("withdrawal", 0),
-             "confrontation": d["summary"]["by_family"].get("confrontation", 0),
-             "resolved": d["summary"]["resolved"], "max_sig": d["summary"]["max_significance"]} for d in res.documents]
-    if rows:
-        print(format_table(rows))
+    if res.rows:
+        print(format_table(res.rows))
     for f in res.skipped:
         print(f"skipped (already annotated; --force to redo): {f}")
     for err in res.failed:
         print(f"error: {err}", file=sys.stderr)
     out = Path(args.out)
-    print(f"\n{len(res.documents)} annotated, {len(res.skipped)} skipped, {len(res.failed)} failed in {res.seconds:.1f} s")
+    print(f"\n{len(res.rows)} annotated, {len(res.skipped)} skipped, {len(res.failed)} failed in {res.seconds:.1f} s")
     print(f"report: {(out / 'index.html').resolve()}")
     return 1 if res.failed else 0

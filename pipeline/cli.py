@@ -24,6 +24,17 @@ def _kv(text: str | None, what: str) -> dict[str, str]:
     return out
 
 
+def _megabytes(text: str) -> float:
+    """--max-mb: a positive, finite number ('nan' or 'inf' would fail later, with a traceback)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes above 0, got {text!r}")
+    return value
+
+
 def add_ingest_options(p: argparse.ArgumentParser) -> None:
     """The reading options every command that takes transcripts shares."""
     from .ingest import FORMATS
@@ -32,7 +43,7 @@ def add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--therapist", metavar="NAME", help="speaker label(s) of the therapist, comma-separated")
     p.add_argument("--roles", metavar="LABEL=ROLE,...", help="explicit roles, e.g. 'Anna=client,Ben=client,Dr. Lee=therapist'")
     p.add_argument("--columns", metavar="KEY=COLUMN,...", help="CSV/TSV column names, e.g. 'speaker=who,text=utterance,start=t0'")
-    p.add_argument("--max-mb", type=float, default=20.0, help="largest transcript accepted, in MB (default 20)")
+    p.add_argument("--max-mb", type=_megabytes, default=20.0, help="largest transcript accepted, in MB (default 20)")
 
 
 def read_kwargs(args) -> dict:
@@ -42,15 +53,18 @@ def read_kwargs(args) -> dict:
 
 def cmd_ingest(args) -> int:
     from . import read_sessions
+    from .annotate import QUOTES_NOTICE, output_stem
     from .io import atomic_write_text
 
     sessions, errors = read_sessions(args.inputs, pipeline=args.segmenter, **read_kwargs(args))
+    taken: dict[str, Path] = {}  # two inputs with one stem (a/s1.txt, b/s1.vtt) get two outputs
     for s in sessions:
         for w in s.warnings:
             print(f"warning: {w}", file=sys.stderr)
-        payload = json.dumps(s.to_dict(), indent=2, ensure_ascii=False)
+        # The session JSON quotes the transcript: it says so.
+        payload = json.dumps({"notice": QUOTES_NOTICE, **s.to_dict()}, indent=2, ensure_ascii=False)
         if args.out:
-            target = Path(args.out) / f"{Path(s.source).stem}.session.json"
+            target = Path(args.out) / f"{output_stem(Path(s.source), taken)}.session.json"
             atomic_write_text(target, payload + "\n")
             print(f"{s.source}: {len(s.turns)} turns, speakers "
                   + ", ".join(f"{sp.label}={sp.role}" for sp in s.speakers) + f" -> {target}")
@@ -123,7 +137,7 @@ def cmd_demo(args) -> int:
 # Commands that live beside their feature: each module has `register(subparsers)` that adds its
 # sub-command(s) and sets `func`. Keep those modules' top-level imports light (argparse only):
 # heavy imports belong inside the command function, so `rupture --help` stays fast.
-PLUGIN_COMMANDS: list[str] = []
+PLUGIN_COMMANDS: list[str] = ["pipeline.review.cli", "pipeline.deid.cli", "pipeline.exports.cli", "pipeline.casebook_cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,9 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_options(p)
     p.add_argument("--model", default="default", help="'default', a model directory, 'rules' or 'tfidf'")
     p.add_argument("--timeline-config", default=None, help="timeline parameters (default configs/timeline.yaml)")
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda (cuda:N for another GPU)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (local engine default: all cores; Ray engine: threads per model actor, default 1)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="turns per forward pass (default 16 on CPU, the fastest on 2 cores; 128 on CUDA)")
+    p.add_argument("--int8", action="store_true",
+                   help="int8 inference on CPU (faster; family labels agree with fp32 on >= 99%% of turns: docs/scale.md)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local (default): this process; ray: Ray Data actors (pip install 'rupture-markers[ray]')")
+    p.add_argument("--ray-address", metavar="ADDR", default=None,
+                   help="join an existing Ray cluster (e.g. auto, ray://head:10001); default: start a local one")
+    p.add_argument("--shard", metavar="K/N", default=None,
+                   help="annotate only shard K of N (1-based; stable hash of each file's relative path), "
+                        "e.g. --shard $SLURM_ARRAY_TASK_ID/8")
     p.add_argument("--force", action="store_true", help="redo sessions that already have output")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_annotate)

@@ -1,12 +1,19 @@
 """Sentence segmentation of turns with spaCy (`nlp.pipe` over all turns at once)."""
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Iterable
 
 from .model import Session
 
 DEFAULT_PIPELINE = "sentencizer"
+# spaCy's tokenizer takes time quadratic in the length of a whitespace-free run of punctuation
+# (8,000 characters of '.,;' take 12 s). Runs longer than this are cut into pieces for the
+# tokenizer only; sentences are mapped back to the original text, so no character changes.
+MAX_RUN = 32
+_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
 
 
 @lru_cache(maxsize=4)
@@ -36,18 +43,52 @@ def _pieces(text: str, limit: int) -> list[str]:
     return out + [text]
 
 
+def _break_long_runs(text: str) -> tuple[str, list[int]]:
+    """The text with a space inserted every MAX_RUN characters of long runs, and the positions (in
+    the new text) of the inserted spaces."""
+    if not _LONG_RUN.search(text):
+        return text, []
+    out: list[str] = []
+    inserted: list[int] = []
+    pos = length = 0
+    for m in _LONG_RUN.finditer(text):
+        out.append(text[pos:m.start()])
+        length += m.start() - pos
+        run = m.group()
+        for k in range(0, len(run), MAX_RUN):
+            if k:
+                inserted.append(length)
+                out.append(" ")
+                length += 1
+            out.append(run[k:k + MAX_RUN])
+            length += len(run[k:k + MAX_RUN])
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), inserted
+
+
+def _original_span(start: int, end: int, inserted: list[int]) -> tuple[int, int]:
+    return start - bisect_left(inserted, start), end - bisect_left(inserted, end)
+
+
 def sentences_of(texts: Iterable[str], pipeline: str = DEFAULT_PIPELINE, batch_size: int = 256) -> list[list[str]]:
     nlp = load_segmenter(pipeline)
     texts = list(texts)
     owners: list[int] = []
     pieces: list[str] = []
     for k, text in enumerate(texts):
-        for piece in _pieces(text, nlp.max_length):
+        # Half of max_length: room for the spaces _break_long_runs inserts.
+        for piece in _pieces(text, nlp.max_length // 2):
             owners.append(k)
             pieces.append(piece)
+    broken = [_break_long_runs(p) for p in pieces]
     out: list[list[str]] = [[] for _ in texts]
-    for owner, doc in zip(owners, nlp.pipe(pieces, batch_size=batch_size)):
-        out[owner].extend(s.text.strip() for s in doc.sents if s.text.strip())
+    docs = nlp.pipe((b for b, _ in broken), batch_size=batch_size)
+    for owner, piece, (_, inserted), doc in zip(owners, pieces, broken, docs):
+        for sent in doc.sents:
+            a, b = _original_span(sent.start_char, sent.end_char, inserted)
+            if piece[a:b].strip():
+                out[owner].append(piece[a:b].strip())
     return [sents or [text.strip()] for sents, text in zip(out, texts)]
 
 

@@ -31,7 +31,7 @@ def test_annotate_writes_schema_valid_json_csv_html_and_index(tiny_model_dir, fi
     res = annotate([SAMPLE, fixtures / "good" / "voice_tags.vtt"], out=out, model=str(tiny_model_dir))
     assert not res.failed and len(res.written) == 2
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["index.html", "sample-session.csv", "sample-session.html", "sample-session.json",
+    assert names == ["NOTICE.txt", "index.html", "sample-session.csv", "sample-session.html", "sample-session.json",
                      "summary.csv", "voice_tags.csv", "voice_tags.html", "voice_tags.json"]
     docs = _validate_all(out)
     doc = next(d for d in docs if d["session"]["id"] == "sample-session")

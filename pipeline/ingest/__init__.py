@@ -11,7 +11,8 @@ from ..roles import assign_roles
 from .docx import docx_to_text
 from .encoding import clean_text, decode_bytes
 from .jsonfmt import parse_json, parse_jsonl
-from .limits import MAX_BYTES, MAX_TURNS, check_line_lengths, check_turns, check_utterances
+# MAX_BYTES and MAX_TURNS were defined here first; importing them from here still works.
+from .limits import MAX_BYTES, MAX_TURNS, check_line_lengths, check_turns, check_utterances  # noqa: F401
 from .subtitles import parse_srt, parse_vtt
 from .tabular import parse_table
 from .text import parse_text
@@ -76,7 +77,7 @@ def read_session(
 
 
 def _too_big(path: Path, size: float, max_bytes: int) -> InputError:
-    return InputError(path, f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit for one "
+    return InputError(path, f"file is {size / 2**20:.3g} MB, over the {max_bytes / 2**20:.3g} MB limit for one "
                             "session (split it, or raise the limit with --max-mb)")
 
 

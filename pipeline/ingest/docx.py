@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from ..errors import InputError
@@ -28,14 +29,17 @@ def docx_to_text(data: bytes, path: str) -> str:
     _check_unpacked_size(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
+        lines = [p.text for p in document.paragraphs]
+        for table in document.tables:  # some transcription services put speaker | text in a table
+            for row in table.rows:
+                cells = [c.text.strip() for c in row.cells]
+                if len(cells) >= 2 and cells[0] and cells[1]:
+                    lines.append(f"{cells[0]}: {' '.join(cells[1:])}")
     except (zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise InputError(path, f"not a readable .docx file ({err})") from None
+        # python-docx names the in-memory file ("file '<_io.BytesIO object at 0x...>' is not a Word
+        # file"); keep only what helps the user.
+        reason = re.sub(r"^file '<[^>]*>' ", "", str(err))
+        raise InputError(path, f"not a readable .docx file ({reason})") from None
     except Exception as err:  # python-docx raises bare exceptions on damaged packages
         raise InputError(path, f"not a readable .docx file ({type(err).__name__})") from None
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:  # some transcription services put speaker | text in a table
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells]
-            if len(cells) >= 2 and cells[0] and cells[1]:
-                lines.append(f"{cells[0]}: {' '.join(cells[1:])}")
     return "\n".join(lines)

@@ -23,7 +23,8 @@ def _utf8_or_cp1252(err: UnicodeDecodeError) -> tuple[str, int]:
     """Decode error handler: a byte that is not UTF-8 is read as cp1252 (Latin-1 where cp1252 has no
     character), so a file mixing UTF-8 with pasted Windows text keeps both parts readable."""
     bad = err.object[err.start:err.end]
-    return bad.decode("cp1252", errors="ignore") if all(b not in _CP1252_HOLES for b in bad) else bad.decode("latin-1"), err.end
+    codec = "latin-1" if any(b in _CP1252_HOLES for b in bad) else "cp1252"
+    return bad.decode(codec), err.end
 
 
 _CP1252_HOLES = {0x81, 0x8D, 0x8F, 0x90, 0x9D}

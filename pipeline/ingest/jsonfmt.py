@@ -74,7 +74,8 @@ def _records_to_utterances(records: list[Any], path: str, line_of=None) -> list[
         if text is None:
             raise InputError(path, f"{where} has no 'text'", line=line)
         if raw_speaker is not None and speaker is None:
-            problem = "is blank" if isinstance(raw_speaker, str) else f"must be a name or number, not {type(raw_speaker).__name__}"
+            problem = ("is blank" if isinstance(raw_speaker, str)
+                       else f"must be a name or number, not {type(raw_speaker).__name__}")
             raise InputError(path, f"{where}: 'speaker' {problem}", line=line)
         if speaker is None:
             if "words" in rec or "seek" in rec:

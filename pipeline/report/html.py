@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#1d1d1f}
@@ -31,6 +32,12 @@ FAMILY_SYMBOL = {"withdrawal": "●", "confrontation": "▲"}
 
 def esc(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
+
+
+def local_href(filename: str) -> str:
+    """A link to a file beside the page: './' and percent-encoding keep a file name such as
+    'javascript:alert(1).html' or 'a#b?.html' a relative path, never a URL scheme or fragment."""
+    return esc("./" + quote(filename))
 
 
 def _clock(seconds: float | None) -> str:
@@ -147,7 +154,7 @@ def render_index(rows: list[dict[str, Any]]) -> str:
         body.append("<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
         for r in sorted(rows, key=lambda r: (-(r.get("max_significance") or 0), -(r.get("moments") or 0))):
             cells = "".join(
-                f'<td><a href="{esc(r["file"])}">{esc(r[c])}</a></td>' if c == "session" else f"<td>{esc(r[c])}</td>"
+                f'<td><a href="{local_href(r["file"])}">{esc(r[c])}</a></td>' if c == "session" else f"<td>{esc(r[c])}</td>"
                 for c in cols)
             body.append(f"<tr>{cells}</tr>")
         body.append("</table>")

@@ -1,0 +1,86 @@
+"""Start-up costs: import, model load, int8 preparation, first result for one session, a cold CLI run,
+and the default model's build time (read from its metrics.json, not rebuilt).
+
+    .venv/bin/python benchmarks/bench_latency.py --session FILE [--model DIR]
+"""
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from common import DEFAULT_MODEL, ROOT, emit, resolve_model, table  # noqa: E402
+
+
+def build_seconds(model: Path) -> tuple[float | None, str]:
+    """The default model's build time as recorded when it was built (models/default/metrics.json)."""
+    for where in (DEFAULT_MODEL, model):
+        path = where / "metrics.json"
+        if path.exists():
+            value = json.loads(path.read_text(encoding="utf-8")).get("build_seconds")
+            if value is not None:
+                return float(value), f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} build_seconds"
+    return None, "no build_seconds recorded (models/default not built yet?)"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--session", required=True, help="one transcript (e.g. a 400-turn benchmark session)")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    model = resolve_model(args.model)
+
+    import torch  # noqa: F401  (the heavy imports a run needs, timed together)
+
+    from pipeline.annotate import annotate
+    from pipeline.classify.quantize import quantize_int8
+    from pipeline.engines.work import ModelSpec, load_model
+
+    import_s = time.perf_counter() - STARTED
+    t = time.perf_counter()
+    classifier = load_model(ModelSpec(str(model), "bench", args.threads))
+    load_s = time.perf_counter() - t
+    scratch = Path(tempfile.mkdtemp(prefix="rupture-latency-"))
+    t = time.perf_counter()
+    res = annotate([args.session], out=scratch / "first", classifier=classifier, keep_documents=False)
+    first_s = time.perf_counter() - t
+    turns = res.rows[0]["turns"]
+    t = time.perf_counter()
+    annotate([args.session], out=scratch / "again", classifier=classifier, keep_documents=False)
+    again_s = time.perf_counter() - t
+    second = load_model(ModelSpec(str(model), "bench", args.threads))
+    t = time.perf_counter()
+    quantize_int8(second)
+    int8_prep_s = time.perf_counter() - t
+    cli = [str(Path(sys.executable).with_name("rupture")), "annotate", args.session, "--out", str(scratch / "cli"),
+           "--model", str(model), "--quiet"]
+    t = time.perf_counter()
+    subprocess.run(cli, check=True, stdout=subprocess.DEVNULL)
+    cli_s = time.perf_counter() - t
+    build_s, build_source = build_seconds(model)
+    rows = [
+        {"what": "import toolkit + torch", "seconds": round(import_s, 2)},
+        {"what": "model load (fp32)", "seconds": round(load_s, 2)},
+        {"what": "int8 preparation (quantise + compile kernels; disk-cached after the first run)",
+         "seconds": round(int8_prep_s, 2)},
+        {"what": f"first result, one {turns}-turn session, model loaded (cold spaCy/tokeniser)",
+         "seconds": round(first_s, 2)},
+        {"what": "same session again (warm)", "seconds": round(again_s, 2)},
+        {"what": "cold CLI: `rupture annotate ONE_SESSION` process start to exit", "seconds": round(cli_s, 2)},
+        {"what": f"default model build time ({build_source})", "seconds": build_s},
+    ]
+    print(table(rows))
+    emit({"rows": rows, "turns": turns, "model": str(model)}, args.json)
+
+
+if __name__ == "__main__":
+    main()

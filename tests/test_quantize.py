@@ -1,0 +1,114 @@
+"""int8 inference: per-token int8 linear layers, the fused feed-forward block, the classifier path."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import torch
+
+from pipeline.classify import quantize as Q
+from pipeline.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "pipeline" / "samples" / "sample-session.txt"
+SCHEMA = json.loads((ROOT / "pipeline" / "schemas" / "annotation-1.0.schema.json").read_text())
+
+
+def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_quantize_int8_linear_tracks_fp32(asymmetric):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(96, 40)
+    x = torch.randn(3, 17, 96)
+    if asymmetric:  # the GELU-shaped inputs the asymmetric variant is for
+        x = torch.nn.functional.gelu(x * 2)
+    x[0, 0, 5] = 25.0  # one outlier token: per-token scales keep it from flattening the others
+    q = Q.Int8Linear(lin, asymmetric=asymmetric)
+    with torch.no_grad():
+        ref, out = lin(x), q(x)
+    assert out.shape == ref.shape == (3, 17, 40)
+    assert _relative_error(out[1:], ref[1:]) < 0.02 and _relative_error(out, ref) < 0.02
+
+
+def test_quantize_asymmetric_beats_symmetric_on_gelu_outputs():
+    torch.manual_seed(1)
+    lin = torch.nn.Linear(128, 32)
+    x = torch.nn.functional.gelu(torch.randn(64, 128))
+    with torch.no_grad():
+        ref = lin(x)
+        sym = _relative_error(Q.Int8Linear(lin, False)(x), ref)
+        asym = _relative_error(Q.Int8Linear(lin, True)(x), ref)
+    assert asym < sym
+
+
+def test_quantize_fused_feed_forward_equals_the_unfused_layers():
+    torch.manual_seed(2)
+    up, down = torch.nn.Linear(48, 192), torch.nn.Linear(192, 48)
+    x = torch.randn(2, 9, 48)
+    ffn = Q.Int8FeedForward(up, down)
+    with torch.no_grad():
+        fused = ffn(x)
+        unfused = Q.Int8Linear(down, True)(torch.nn.functional.gelu(Q.Int8Linear(up)(x)))
+        fp32 = down(torch.nn.functional.gelu(up(x)))
+    assert torch.allclose(fused, unfused, atol=1e-4)
+    assert _relative_error(fused, fp32) < 0.03
+
+
+def test_quantize_kernels_fall_back_to_eager_when_compiling_is_off(monkeypatch):
+    monkeypatch.setenv("RUPTURE_INT8_COMPILE", "0")
+    kernels = Q._Kernels()
+    kernels.ensure()
+    assert not kernels.compiled and kernels.sym is Q._linear_sym
+
+
+def test_quantize_int8_classifier_close_to_fp32(tiny_model_dir):
+    from pipeline.classify.registry import load_classifier
+
+    items = [json.loads(line) for line in (ROOT / "tests" / "fixtures" / "corpus" / "mini.jsonl").read_text().splitlines()
+             if line.strip()]
+    fp32 = load_classifier(str(tiny_model_dir))
+    int8 = Q.quantize_int8(load_classifier(str(tiny_model_dir)))
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in int8.net_.encoder.modules())
+    assert n_linear == 0 and int8.precision_ == "int8"
+    assert any(isinstance(m, Q.Int8FeedForward) for m in int8.net_.encoder.modules())
+    assert Q.quantize_int8(int8) is int8  # idempotent
+    a, b = fp32.predict_proba(items), int8.predict_proba(items)
+    assert np.abs(a.family - b.family).max() < 0.05 and np.abs(a.strategy - b.strategy).max() < 0.05
+    agreement = Q.label_agreement(fp32.decide(a), int8.decide(b))
+    assert agreement["n_client"] + agreement["n_therapist"] == len(items)
+    assert agreement["family"] >= 0.9 and agreement["family_changed"] == round((1 - agreement["family"]) * agreement["n_client"])
+
+
+def test_quantize_label_agreement_counts_changes():
+    from pipeline.classify.base import TurnDecision
+
+    ref = [TurnDecision("client", family="none"), TurnDecision("client", family="withdrawal", subtype="W1"),
+           TurnDecision("therapist", strategy="none")]
+    other = [TurnDecision("client", family="none"), TurnDecision("client", family="none"),
+             TurnDecision("therapist", strategy="none")]
+    got = Q.label_agreement(ref, other)
+    assert got == {"n_client": 2, "n_therapist": 1, "family": 0.5, "subtype": 0.5, "strategy": 1.0, "family_changed": 1}
+
+
+def test_quantize_refuses_the_baselines(tiny_model_dir):
+    from pipeline.classify.registry import load_classifier
+
+    with pytest.raises(UserError, match="transformer models"):
+        Q.quantize_int8(load_classifier("rules", baseline_of=str(tiny_model_dir)))
+
+
+def test_annotate_int8_documents_say_so_and_stay_valid(tiny_model_dir, tmp_path):
+    from pipeline.annotate import annotate
+
+    res = annotate([SAMPLE], out=tmp_path / "o", model=str(tiny_model_dir), int8=True)
+    doc = json.loads((tmp_path / "o" / "sample-session.json").read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["model"]["precision"] == "int8" and res.documents[0]["model"]["precision"] == "int8"
+    fp32 = annotate([SAMPLE], model=str(tiny_model_dir)).documents[0]
+    assert fp32["model"]["precision"] == "fp32" and len(fp32["turns"]) == len(doc["turns"])
