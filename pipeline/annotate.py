@@ -134,10 +134,15 @@ class BatchResult:
     seconds: float = 0.0
 
 
+# Stems of the batch-level files (index.html, summary.csv, NOTICE.txt): a session must not take them.
+RESERVED_STEMS = {"index", "summary", "notice"}
+
+
 def output_stem(path: Path, taken: dict[str, Path]) -> str:
-    """The file's stem, made unique when two inputs in different folders share one."""
+    """The file's stem, made unique when two inputs in different folders share one, or when it would
+    collide with a batch-level output file."""
     stem = path.stem
-    if stem in taken and taken[stem].resolve() != path.resolve():
+    if stem.lower() in RESERVED_STEMS or (stem in taken and taken[stem].resolve() != path.resolve()):
         stem = f"{stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:6]}"
     taken[stem] = path
     return stem

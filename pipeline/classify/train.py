@@ -49,15 +49,17 @@ def gather_items(cfg: dict[str, Any], taxonomy) -> dict[str, list[dict[str, Any]
     splits = {s: [i for i in items if i["split"] == s] for s in SPLITS}
     sess_path = _resolve(data.get("sessions"))
     if data.get("use_session_turns") and sess_path and sess_path.exists():
-        # Every client turn of the train sessions, therapist turns with a strategy, and a seeded
-        # sample of the ordinary therapist turns (they are most of a session and teach little).
-        keep_plain = float(data.get("session_plain_therapist_fraction", 1.0))
+        # Every labelled turn of the train sessions and a seeded sample of the ordinary ones: they
+        # are most of a session, teach little each, and the build must fit in 10 minutes on 2 cores.
+        keep = {"therapist": float(data.get("session_plain_therapist_fraction", 1.0)),
+                "client": float(data.get("session_plain_client_fraction", 1.0))}
         rng = random.Random(int(cfg.get("seed", 13)))
         for session in load_sessions(sess_path):
             if session["split"] != "train":
                 continue
             for item in session_items(session):
-                if item["role"] == "therapist" and item["strategy"] == "none" and rng.random() >= keep_plain:
+                plain = (item["strategy"] if item["role"] == "therapist" else item["family"]) == "none"
+                if plain and rng.random() >= keep[item["role"]]:
                     continue
                 splits["train"].append(item)
     for extra in data.get("extra_train", []) or []:

@@ -214,9 +214,6 @@ def test_hardening_ingest_output_says_it_quotes_and_keeps_same_stem_inputs_apart
     assert {d["format"] for d in docs} == {"csv", "vtt"}
 
 
-@pytest.mark.xfail(reason="pipeline/annotate.py output_stem: a transcript named index.txt or summary.txt "
-                          "gets index.html / summary.csv, which the batch index then overwrites (report lost)",
-                   strict=True)
 def test_hardening_transcripts_named_like_batch_files_keep_their_reports(tiny_model_dir, tmp_path, fixtures):
     inp = tmp_path / "in"
     inp.mkdir()
