@@ -24,6 +24,13 @@ MINI = ROOT / "tests" / "fixtures" / "corpus" / "mini.jsonl"
 TINY = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())
 
 
+def _copy_tree(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
 @pytest.fixture(scope="module")
 def mini():
     items, _ = load_items(MINI)
@@ -74,12 +81,7 @@ def test_classify_save_and_load_round_trip(tiny_model, mini):
 
 def test_classify_applies_stored_temperature_and_thresholds(tiny_model, mini, tmp_path):
     _, path = tiny_model
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for f in path.rglob("*"):
-        if f.is_file():
-            (copy / f.relative_to(path)).parent.mkdir(parents=True, exist_ok=True)
-            (copy / f.relative_to(path)).write_bytes(f.read_bytes())
+    copy = _copy_tree(path, tmp_path / "copy")
     meta = json.loads((copy / "classifier.json").read_text())
     meta["temperatures"]["family"] = 3.0
     meta["thresholds"]["family_thresholds"] = {"withdrawal": 0.0, "confrontation": 1.01}
@@ -96,12 +98,7 @@ def test_classify_applies_stored_temperature_and_thresholds(tiny_model, mini, tm
 
 def test_classify_refuses_a_corrupted_weight_file(tiny_model, tmp_path):
     _, path = tiny_model
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    for f in path.rglob("*"):
-        if f.is_file():
-            (bad / f.relative_to(path)).parent.mkdir(parents=True, exist_ok=True)
-            (bad / f.relative_to(path)).write_bytes(f.read_bytes())
+    bad = _copy_tree(path, tmp_path / "bad")
     data = bytearray((bad / "model.safetensors").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (bad / "model.safetensors").write_bytes(bytes(data))
