@@ -54,6 +54,29 @@ def _page(title: str, body: str) -> str:
             f"<style>{CSS}</style></head><body>{body}</body></html>\n")
 
 
+FAMILY_FILL = {"withdrawal": "#1f6fb2", "confrontation": "#b23a1f"}
+
+
+def speaker_lanes_svg(doc: dict[str, Any], xs, top: float, lane_h: float, left: float, width: float,
+                      show_roles: bool = False, plain_fill: str = "#9aa3ad") -> list[str]:
+    """SVG parts: one labelled lane per speaker and a tick per turn (coloured by its label, linking to
+    #turn-N). Shared by the session report and the review app's timeline."""
+    speakers = doc["session"]["speakers"]
+    lane = {sp["label"]: k for k, sp in enumerate(speakers)}
+    parts = []
+    for sp in speakers:
+        y = top + lane[sp["label"]] * lane_h
+        name = f'{esc(sp["label"])} ({esc(sp["role"])})' if show_roles else esc(sp["label"])
+        parts.append(f'<text x="4" y="{y + 14}">{name}</text>'
+                     f'<line x1="{left}" x2="{width - 10}" y1="{y + 10}" y2="{y + 10}" stroke="#ddd"/>')
+    for t in doc["turns"]:
+        y = top + lane.get(t["speaker"], 0) * lane_h
+        fill = FAMILY_FILL.get(t.get("label") or "", plain_fill)
+        parts.append(f'<a href="#turn-{t["index"]}"><rect x="{xs(t["index"]) - 1.5:.1f}" y="{y + 3}" width="3" '
+                     f'height="14" fill="{fill}"><title>turn {t["index"]}</title></rect></a>')
+    return parts
+
+
 def _timeline_svg(doc: dict[str, Any]) -> str:
     turns = doc["turns"]
     speakers = [s["label"] for s in doc["session"]["speakers"]]
@@ -63,17 +86,7 @@ def _timeline_svg(doc: dict[str, Any]) -> str:
     xs = lambda i: left + (width - left - 10) * (i + 0.5) / n  # noqa: E731
     parts = [f'<svg role="img" aria-labelledby="tl-title" viewBox="0 0 {width} {height}" width="100%">',
              '<title id="tl-title">Session timeline: one lane per speaker; moments marked by shape and label</title>']
-    lane = {s: k for k, s in enumerate(speakers)}
-    for s, k in lane.items():
-        y = 20 + k * lane_h
-        role = next((sp["role"] for sp in doc["session"]["speakers"] if sp["label"] == s), "")
-        parts.append(f'<text x="4" y="{y + 14}">{esc(s)} ({esc(role)})</text>')
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y + 10}" y2="{y + 10}" stroke="#ddd"/>')
-    for t in turns:
-        y = 20 + lane[t["speaker"]] * lane_h
-        fill = "#1f6fb2" if t["label"] == "withdrawal" else "#b23a1f" if t["label"] == "confrontation" else "#9aa3ad"
-        parts.append(f'<a href="#turn-{t["index"]}"><rect x="{xs(t["index"]) - 1.5:.1f}" y="{y + 3}" width="3" height="14" '
-                     f'fill="{fill}"><title>turn {t["index"]}</title></rect></a>')
+    parts += speaker_lanes_svg(doc, xs, top=20, lane_h=lane_h, left=left, width=width, show_roles=True)
     y = 20 + len(speakers) * lane_h + 8
     parts.append(f'<text x="4" y="{y + 4}">moments</text>')
     for m in doc["moments"]:

@@ -108,25 +108,27 @@ def create_app(db: ReviewDB, reviewer: str, *, hosts: tuple[str, ...] = LOCAL_HO
         if origin and origin != "null" and _hostname(urlsplit(origin).netloc) not in hosts:
             raise Refused("cross-site request refused")
 
-    async def form(request: Request) -> dict[str, str]:
+    async def checked_body(request: Request, content_type: str, expected: str, too_large: str) -> bytes:
+        """The body of a same-site request of the given content type, within MAX_BODY."""
         same_origin(request)
-        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            raise UserError("expected a form post (application/x-www-form-urlencoded)")
+        if not request.headers.get("content-type", "").startswith(content_type):
+            raise UserError(expected)
         body = await request.body()
         if len(body) > MAX_BODY:
-            raise UserError("form too large")
+            raise UserError(too_large)
+        return body
+
+    async def form(request: Request) -> dict[str, str]:
+        body = await checked_body(request, "application/x-www-form-urlencoded",
+                                  "expected a form post (application/x-www-form-urlencoded)", "form too large")
         data = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
         if not secrets.compare_digest(data.get("token", ""), token):
             raise Refused("this form is from another server run or another site: reload the page")
         return data
 
     async def json_body(request: Request) -> dict[str, Any]:
-        same_origin(request)
-        if not request.headers.get("content-type", "").startswith("application/json"):
-            raise UserError("expected Content-Type: application/json")
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise UserError("request too large")
+        body = await checked_body(request, "application/json", "expected Content-Type: application/json",
+                                  "request too large")
         try:
             data = json.loads(body or b"{}")
         except json.JSONDecodeError as err:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..report.html import FAMILY_SYMBOL, esc
+from ..report.html import FAMILY_FILL, FAMILY_SYMBOL, esc, speaker_lanes_svg
 from ..taxonomy import Taxonomy
 from .pages import hidden, session_url
 
 VERDICT_TEXT = {None: "not reviewed yet", "confirmed": "confirmed", "rejected": "rejected", "relabelled": "relabelled"}
 VERDICT_FILL = {"confirmed": "#2d7d46", "relabelled": "#7a4fb2", "rejected": "#9aa3ad"}
-FAMILY_FILL = {"withdrawal": "#1f6fb2", "confrontation": "#b23a1f"}
 
 
 def _clock(seconds: float | None) -> str:
@@ -113,16 +112,7 @@ def timeline_svg(doc: dict[str, Any], moments: list[dict[str, Any]], reviewer: s
     xs = lambda i: left + (width - left - 10) * (i + 0.5) / n  # noqa: E731
     parts = [f'<svg role="img" aria-labelledby="tl-title" viewBox="0 0 {width} {height}" width="100%">',
              '<title id="tl-title">Session timeline: a lane per speaker, then the moments</title>']
-    lane = {s: k for k, s in enumerate(speakers)}
-    for s, k in lane.items():
-        y = 16 + k * lane_h
-        parts.append(f'<text x="4" y="{y + 13}">{esc(s)}</text>'
-                     f'<line x1="{left}" x2="{width - 10}" y1="{y + 9}" y2="{y + 9}" stroke="#ddd"/>')
-    for t in turns:
-        y = 16 + lane.get(t["speaker"], 0) * lane_h
-        fill = FAMILY_FILL.get(t.get("label") or "", "#c3c9cf")
-        parts.append(f'<a href="#turn-{t["index"]}"><rect x="{xs(t["index"]) - 1.5:.1f}" y="{y + 2}" width="3" '
-                     f'height="14" fill="{fill}"><title>turn {t["index"]}</title></rect></a>')
+    parts += speaker_lanes_svg(doc, xs, top=15, lane_h=lane_h, left=left, width=width, plain_fill="#c3c9cf")
     parts.append(f'<text x="4" y="{top + 4}">moments</text>')
     for m in moments:
         y = top + row_of[m["id"]] * row_h
