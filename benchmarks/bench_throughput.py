@@ -1,6 +1,6 @@
 """End-to-end `annotate` throughput against the model floor, in one process.
 
-    .venv/bin/python benchmarks/bench_throughput.py --corpus DIR [--model DIR] [--int8] [--classifier rules]
+    .venv/bin/python benchmarks/bench_throughput.py --corpus DIR [--model DIR] [--int8] [--compile] [--classifier rules]
 
 Pipeline: `pipeline.annotate.annotate` on the corpus files (read, segment, tokenise, score, build
 timelines, write JSON/CSV/HTML and the index), with the model already loaded. Floor: the bare
@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model directory (default models/default)")
     ap.add_argument("--classifier", choices=["transformer", "rules", "tfidf"], default="transformer")
     ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="the encoder through torch.compile (annotate --compile)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--group", type=int, default=10, help="files per alternation group (default 10)")
@@ -69,7 +70,7 @@ def main() -> None:
     name = str(model) if args.classifier == "transformer" else args.classifier
     start = time.perf_counter()
     if args.classifier == "transformer":
-        classifier = load_model(ModelSpec(str(model), "bench", args.threads, args.int8))
+        classifier = load_model(ModelSpec(str(model), "bench", args.threads, args.int8, args.compile))
     else:
         from pipeline.classify.registry import load_classifier
 
@@ -100,7 +101,8 @@ def main() -> None:
         if transformer and args.global_floor:
             global_s += time_floor(classifier, floor_batches(classifier, sessions, args.batch_size, per_session=False))
         del batches
-    label = args.label or (f"{'int8' if args.int8 else 'fp32'} transformer" if transformer else f"{args.classifier} baseline")
+    precision = ("int8" if args.int8 else "fp32") + (" compiled" if args.compile else "")
+    label = args.label or (f"{precision} transformer" if transformer else f"{args.classifier} baseline")
     result = {
         "label": label, "model": name, "sessions": len(files), "turns": turns, "threads": torch.get_num_threads(),
         "batch_size": args.batch_size, "load_s": round(load_s, 3), "pipeline_s": round(pipeline_s, 4),

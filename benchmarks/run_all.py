@@ -41,7 +41,7 @@ def main() -> None:
     ap.add_argument("--memory-turns", type=int, default=16, help="turns per session of the memory batch (default 16)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: settings,fp32,int8,baselines,"
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: settings,fp32,int8,compiled,baselines,"
                                                 "agreement,latency,memory")
     ap.add_argument("--json", default=None, help="write all figures here as JSON")
     args = ap.parse_args()
@@ -70,6 +70,9 @@ def main() -> None:
     if "int8" not in skip:
         res["int8"] = run("bench_throughput.py", "--corpus", corpus, *common, "--int8", "--global-floor",
                           json_path=work / "int8.json")
+    for key, flags in (("fp32-compiled", ["--compile"]), ("int8-compiled", ["--int8", "--compile"])):
+        if "compiled" not in skip:
+            res[key] = run("bench_throughput.py", "--corpus", corpus, *common, *flags, json_path=work / f"{key}.json")
     if "baselines" not in skip:
         for name in ("rules", "tfidf"):
             res[name] = run("bench_throughput.py", "--corpus", corpus, *common, "--classifier", name,
@@ -103,22 +106,28 @@ def summary_rows(res: dict[str, dict], args) -> list[dict]:
     def add(figure, value, target=None, met="-"):
         rows.append({"figure": figure, "value": value, "target": target, "met": met})
 
-    for key in ("fp32", "int8"):
+    for key in ("fp32", "int8", "fp32-compiled", "int8-compiled"):
         r = res.get(key)
         if not r:
             continue
-        goal = 200 if key == "fp32" else 400
+        goal = 200 if key.startswith("fp32") else 400
         add(f"{key}: end-to-end turns/s", r["turns_per_s"], f">= {goal}", _met(r["turns_per_s"], goal))
         add(f"{key}: end-to-end sessions/s ({args.turns}-turn sessions)", r["sessions_per_s"])
         add(f"{key}: model floor turns/s (bare forward, same inputs)", r["floor_turns_per_s"])
         add(f"{key}: pipeline time / floor", r["pipeline_over_floor"], "<= 1.25", _met(r["pipeline_over_floor"], 1.25, True))
         add(f"{key}: peak RSS of the run, MB", r["peak_rss_mb"])
+        if key.endswith("compiled"):
+            add(f"{key}: model load + compile (once per process), s", r["load_s"])
     if res.get("int8", {}).get("global_floor_s"):
         r = res["int8"]
         add("per-session batches / batches across sessions (int8 forward time)",
             round(r["floor_s"] / r["global_floor_s"], 3))
     if res.get("fp32") and res.get("int8"):
         add("int8 / fp32 end-to-end speed-up", round(res["int8"]["turns_per_s"] / res["fp32"]["turns_per_s"], 2))
+    for key in ("fp32", "int8"):
+        if res.get(key) and res.get(f"{key}-compiled"):
+            add(f"{key}: --compile / eager end-to-end speed-up",
+                round(res[f"{key}-compiled"]["turns_per_s"] / res[key]["turns_per_s"], 2))
     for name in ("rules", "tfidf"):
         if res.get(name):
             add(f"{name} baseline: end-to-end turns/s", res[name]["turns_per_s"])

@@ -120,6 +120,7 @@ def _document(s: Session, classifier, turn_rows, moments, grid, summary, timelin
         "summary": summary,
         "parameters": {"high": {f: timeline.high_for(f) for f in classifier.taxonomy.families},
                        "low_ratio": timeline.low_ratio, "max_gap": timeline.max_gap,
+                       "min_client_turns": timeline.min_client_turns, "single_turn_peak": timeline.single_turn_peak,
                        "segment_seconds": timeline.segment_seconds, "segment_turns": timeline.segment_turns},
     }
 
@@ -177,13 +178,14 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
              device: str = "cpu", batch_size: int | None = None, sessions_per_batch: int = 16, progress: bool = False,
              segmenter: str = "sentencizer", threads: int | None = None, engine: str = "local",
              ray_address: str | None = None, shard: str | tuple[int, int] | None = None, int8: bool = False,
-             keep_documents: bool = True, **read_kwargs) -> BatchResult:
+             compile_encoder: bool = False, keep_documents: bool = True, **read_kwargs) -> BatchResult:
     """Annotate transcripts; with `out`, write per-session JSON/CSV/HTML and batch index files.
 
     batch_size: turns per forward pass (default 16 on CPU, 128 on CUDA).
     engine: 'local' (this process) or 'ray' (Ray Data actors; `ray_address` joins an existing
     cluster, else a local instance is started). shard: 'K/N' annotates only this run's share of the
     files. int8: the transformer's encoder in int8 (CPU; `classifier` given is quantised in place).
+    compile_encoder: the encoder through torch.compile (seconds to compile, then faster; for corpora).
     keep_documents=False keeps only `rows` in memory (what the CLI does: memory stays flat however
     many sessions there are)."""
     from .engines.shard import parse_shard
@@ -216,11 +218,16 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         from .engines.local import run_local
 
         if classifier is None:
-            classifier = load_model(ModelSpec(model, model, threads, int8))
-        elif int8:
-            from .classify.quantize import quantize_int8
+            classifier = load_model(ModelSpec(model, model, threads, int8, compile_encoder))
+        else:
+            if int8:
+                from .classify.quantize import quantize_int8
 
-            quantize_int8(classifier)
+                quantize_int8(classifier)
+            if compile_encoder:
+                from .classify.compiled import compile_encoder as compile_it
+
+                compile_it(classifier)
         outcomes = run_local(tasks, classifier, timeline, options, sessions_per_batch, progress)
     else:
         from .engines.ray_engine import run_ray
@@ -228,7 +235,9 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         spec = None
         if classifier is None:
             _ensure_model_for_workers(model)
-            spec = ModelSpec(model, model, threads, int8)
+            spec = ModelSpec(model, model, threads, int8, compile_encoder)
+        elif compile_encoder:
+            raise UserError("--compile on the Ray engine needs the model by name: each worker compiles its own copy")
         elif int8:
             from .classify.quantize import quantize_int8
 
@@ -263,7 +272,8 @@ def run_annotate_cli(args, read_kwargs: dict[str, Any]) -> int:
     res = annotate(args.inputs, out=args.out, model=args.model, timeline_config=args.timeline_config, force=args.force,
                    device=args.device, batch_size=args.batch_size, progress=not args.quiet, threads=args.threads,
                    engine=getattr(args, "engine", "local"), ray_address=getattr(args, "ray_address", None),
-                   shard=getattr(args, "shard", None), int8=getattr(args, "int8", False), keep_documents=False,
+                   shard=getattr(args, "shard", None), int8=getattr(args, "int8", False),
+                   compile_encoder=getattr(args, "compile", False), keep_documents=False,
                    **read_kwargs)
     if res.rows:
         print(format_table(res.rows))

@@ -163,3 +163,17 @@ def test_classify_baselines_fit_predict_and_persist(mini, tmp_path):
     closed = {"role": "client", "text": "Thursday.", "context": [{"role": "therapist", "text": "Is Thursday ok?"}]}
     p = rules.predict_proba([open_q, closed])
     assert p.family[0, 1] > p.family[1, 1]
+
+
+def test_classify_train_device_cuda_without_a_gpu_is_a_clear_error(tmp_path, monkeypatch):
+    import torch
+
+    from pipeline.classify.train import train_from_config
+    from pipeline.errors import UserError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = tmp_path / "gpu.yaml"
+    path.write_text(yaml.safe_dump({"name": "gpu", "train": {"device": "cuda"}}))
+    with pytest.raises(UserError, match=r"gpu.yaml: train.device: cuda asked for, but no CUDA GPU"):
+        train_from_config(path, out_dir=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

@@ -126,3 +126,19 @@ def test_timeline_episode_matching_counts_recall_precision_and_resolution():
     assert (res["recall"], res["precision"], res["resolution_accuracy"]) == (round(2 / 3, 4), 0.5, 0.5)
     session = gold_session_to_session(gold)
     assert [t.index for t in session.turns] == [0, 1, 2] and session.speakers[0].role == "therapist"
+
+
+def test_timeline_corroboration_drops_lone_lukewarm_turns_only():
+    cfg = TimelineConfig(high=0.5, low_ratio=0.6, max_gap=1, min_client_turns=2, single_turn_peak=0.85)
+    # one lone 0.7 turn (dropped), one lone 0.9 turn (kept), a two-turn run of 0.6 + 0.4 (kept)
+    moments = build_moments(scored([0.7, 0.1, 0.1, 0.9, 0.1, 0.1, 0.6, 0.4, 0.1, 0.1]), FAMS, cfg)
+    assert [(m.start_turn, m.end_turn) for m in moments] == [(7, 7), (13, 15)]
+    # the dataclass default keeps every run, as before
+    assert len(build_moments(scored([0.7, 0.1, 0.1, 0.9]), FAMS, CFG)) == 2
+
+
+def test_timeline_config_file_sets_corroboration(tmp_path):
+    path = tmp_path / "timeline.yaml"
+    path.write_text("moments:\n  min_client_turns: 3\n  single_turn_peak: 0.95\n")
+    cfg = TimelineConfig.load(path, thresholds={"withdrawal": 0.6})
+    assert (cfg.min_client_turns, cfg.single_turn_peak, cfg.high_for("withdrawal")) == (3, 0.95, 0.6)

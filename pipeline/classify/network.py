@@ -36,9 +36,12 @@ class MultiHeadTurnModel(nn.Module):
         return self.heads(hidden, attention_mask, token_type_ids)
 
     def _layer_mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
-        return self.encoder._create_attention_masks(attention_mask=attention_mask, encoder_attention_mask=None,
-                                                    embedding_output=hidden, encoder_hidden_states=None,
-                                                    cache=None)[0]
+        # The public mask helper BertModel.forward itself uses (its keyword for the cache was renamed
+        # between transformers 5.x releases, so only the stable arguments are passed).
+        from transformers.masking_utils import create_bidirectional_mask
+
+        return create_bidirectional_mask(config=self.encoder.config, inputs_embeds=hidden,
+                                         attention_mask=attention_mask)
 
     @torch.no_grad()
     def lower_hidden(self, input_ids, attention_mask, token_type_ids, n_layers: int) -> torch.Tensor:

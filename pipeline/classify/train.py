@@ -75,6 +75,17 @@ def gold_sessions(cfg: dict[str, Any], split: str) -> list[dict[str, Any]]:
     return [s for s in load_sessions(path) if s["split"] == split] if path and path.exists() else []
 
 
+def check_train_device(cfg: dict[str, Any], config_path: str | Path) -> None:
+    """`train.device: cuda` needs a CUDA GPU here: say so before any work, not mid-build."""
+    from ..engines.work import check_device
+
+    device = str((cfg.get("train") or {}).get("device", "cpu"))
+    try:
+        check_device(device)
+    except UserError as err:
+        raise UserError(f"{config_path}: train.device: {str(err).replace('--device ', '')}") from None
+
+
 def train_from_config(config_path: str | Path, out_dir: str | Path | None = None, init_from: str | None = None,
                       progress: bool = True) -> dict[str, Any]:
     from ..evaluation import evaluate_classifier, format_table, summary_row
@@ -86,6 +97,7 @@ def train_from_config(config_path: str | Path, out_dir: str | Path | None = None
 
     started = time.time()
     cfg = load_config(config_path)
+    check_train_device(cfg, config_path)
     taxonomy = load_taxonomy(_resolve(cfg.get("taxonomy")))
     splits = gather_items(cfg, taxonomy)
     if not splits["train"]:

@@ -65,6 +65,12 @@ class TransformerTurnClassifier:
             encoder = BertModel(cfg, add_pooling_layer=False)
         else:
             encoder = BertModel.from_pretrained(str(tok_dir), local_files_only=True, add_pooling_layer=False)
+            keep = self.model.get("layers")
+            if keep:  # the lowest `layers` pretrained layers only: inference cost falls in proportion
+                if not 0 < int(keep) <= len(encoder.encoder.layer):
+                    raise ModelError(f"model.layers must be 1-{len(encoder.encoder.layer)}, got {keep}")
+                encoder.encoder.layer = encoder.encoder.layer[: int(keep)]
+                encoder.config.num_hidden_layers = int(keep)
         self.encoder_config_ = encoder.config.to_dict()
         t = self.taxonomy
         self.net_ = MultiHeadTurnModel(encoder, encoder.config.hidden_size, len(t.family_labels), len(t.subtypes),
@@ -130,7 +136,8 @@ class TransformerTurnClassifier:
         if not dev_items:
             self.rule_ = DecisionRule({f: 0.5 for f in self.taxonomy.families}, 0.5)
             return report
-        logits = self.logits(dev_items)
+        logits = self.logits(dev_items, device=str(self.train.get("device", "cpu")))
+        self.net_.to("cpu")
         y = self._targets(dev_items)
         for h in HEADS:
             sel = y[h] >= 0
@@ -164,7 +171,9 @@ class TransformerTurnClassifier:
         batches = length_buckets([len(e["input_ids"]) for e in encoded], batch_size)
         with torch.inference_mode():
             for idx in tqdm(batches, desc="scoring turns", unit="batch", disable=not progress):
-                batch = {k: v.to(device) for k, v in collate([encoded[i] for i in idx]).items()}
+                # A compiled encoder would build a second graph for one row: score it twice instead.
+                rows = idx * 2 if len(idx) == 1 and getattr(self, "compiled_", False) else idx
+                batch = {k: v.to(device) for k, v in collate([encoded[i] for i in rows]).items()}
                 res = net(**batch)
                 for h in HEADS:
                     arr = res[h].float().cpu().numpy()

@@ -25,6 +25,7 @@ class ModelSpec:
     name: str
     threads: int | None = None
     int8: bool = False
+    compile_encoder: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def check_device(device: str, here: bool = True) -> None:
 
 
 def load_model(spec: ModelSpec):
-    """The classifier named by `spec`, quantised to int8 when asked. Both engines load through here."""
+    """The classifier named by `spec`, quantised to int8 and compiled when asked. Both engines load through here."""
     from ..classify.registry import load_classifier
 
     if spec.model in BASELINE_NAMES:
@@ -100,6 +101,10 @@ def load_model(spec: ModelSpec):
         from ..classify.quantize import quantize_int8
 
         quantize_int8(classifier)
+    if spec.compile_encoder:
+        from ..classify.compiled import compile_encoder
+
+        compile_encoder(classifier)
     return classifier
 
 

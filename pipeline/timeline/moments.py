@@ -17,6 +17,10 @@ class TimelineConfig:
     high: dict[str, float] | float | None = None
     low_ratio: float = 0.6
     max_gap: int = 1
+    # Corroboration: a run of fewer than `min_client_turns` client turns becomes a moment only when
+    # its peak reaches `single_turn_peak`. The defaults keep every run; configs/timeline.yaml sets both.
+    min_client_turns: int = 1
+    single_turn_peak: float = 0.0
     window: int = 3
     after_turns: int = 2
     long_moment_turns: int = 3
@@ -29,6 +33,8 @@ class TimelineConfig:
         m, r, s, g = (data.get(k, {}) or {} for k in ("moments", "resolution", "significance", "grid"))
         return cls(high=m.get("high") if m.get("high") is not None else thresholds,
                    low_ratio=float(m.get("low_ratio", 0.6)), max_gap=int(m.get("max_gap", 1)),
+                   min_client_turns=int(m.get("min_client_turns", 1)),
+                   single_turn_peak=float(m.get("single_turn_peak", 0.0)),
                    window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
                    long_moment_turns=int(s.get("long_moment_turns", 3)),
                    segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
@@ -114,6 +120,8 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
         low = high * cfg.low_ratio
         for run in _runs(client, family, high, low, cfg.max_gap):
             peak = max(run, key=lambda t: t.scores.get(family, 0.0))
+            if len(run) < cfg.min_client_turns and peak.scores.get(family, 0.0) < cfg.single_turn_peak:
+                continue  # one lukewarm turn: left as a flagged turn, not a moment
             subtypes: dict[str, int] = {}
             for t in run:
                 code = t.subtype_by_family.get(family) or t.subtype
