@@ -1,4 +1,4 @@
-"""What int8 changes: decided labels of the int8 model against fp32 on the seed corpus's test split.
+"""What int8 (and bf16) change: decided labels against fp32 on the seed corpus's test split.
 
     .venv/bin/python benchmarks/bench_agreement.py [--model DIR] [--data data/turns.jsonl] [--split test]
 """
@@ -18,6 +18,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     model = resolve_model(args.model)
+    from pipeline.classify.bf16 import bf16_supported
     from pipeline.classify.quantize import KERNELS, label_agreement
     from pipeline.engines.work import ModelSpec, load_model
 
@@ -28,7 +29,13 @@ def main() -> None:
     int8 = load_model(ModelSpec(str(model), "int8", int8=True)).predict(items, batch_size=32)
     result = {"split": args.split, "items": len(items), "compiled_kernels": KERNELS.compiled,
               **label_agreement(fp32, int8)}
-    print(table([result]))
+    if bf16_supported():  # bf16 only where the CPU does it in hardware (annotate --bf16 refuses elsewhere)
+        bf16 = load_model(ModelSpec(str(model), "bf16", bf16=True)).predict(items, batch_size=32)
+        result["bf16"] = label_agreement(fp32, bf16)
+    rows = [{"precision": "int8", **{k: v for k, v in result.items() if k != "bf16"}}]
+    if "bf16" in result:
+        rows.append({"precision": "bf16", "split": args.split, "items": len(items), **result["bf16"]})
+    print(table(rows))
     emit(result, args.json)
 
 

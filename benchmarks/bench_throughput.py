@@ -37,8 +37,9 @@ def time_floor(classifier, batches: list[dict]) -> float:
     import torch
 
     net = classifier.net_
+    bf16 = getattr(classifier, "precision_", "fp32") == "bf16"
     start = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for batch in batches:
             net(**batch)
     return time.perf_counter() - start
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--classifier", choices=["transformer", "rules", "tfidf"], default="transformer")
     ap.add_argument("--int8", action="store_true")
     ap.add_argument("--compile", action="store_true", help="the encoder through torch.compile (annotate --compile)")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast on AMX / AVX512-BF16 CPUs (annotate --bf16)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--group", type=int, default=10, help="files per alternation group (default 10)")
@@ -70,7 +72,7 @@ def main() -> None:
     name = str(model) if args.classifier == "transformer" else args.classifier
     start = time.perf_counter()
     if args.classifier == "transformer":
-        classifier = load_model(ModelSpec(str(model), "bench", args.threads, args.int8, args.compile))
+        classifier = load_model(ModelSpec(str(model), "bench", args.threads, args.int8, args.compile, args.bf16))
     else:
         from pipeline.classify.registry import load_classifier
 
@@ -101,7 +103,7 @@ def main() -> None:
         if transformer and args.global_floor:
             global_s += time_floor(classifier, floor_batches(classifier, sessions, args.batch_size, per_session=False))
         del batches
-    precision = ("int8" if args.int8 else "fp32") + (" compiled" if args.compile else "")
+    precision = ("int8" if args.int8 else "bf16" if args.bf16 else "fp32") + (" compiled" if args.compile else "")
     label = args.label or (f"{precision} transformer" if transformer else f"{args.classifier} baseline")
     result = {
         "label": label, "model": name, "sessions": len(files), "turns": turns, "threads": torch.get_num_threads(),

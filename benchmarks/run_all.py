@@ -41,7 +41,7 @@ def main() -> None:
     ap.add_argument("--memory-turns", type=int, default=16, help="turns per session of the memory batch (default 16)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: settings,fp32,int8,compiled,baselines,"
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: settings,fp32,int8,bf16,compiled,baselines,"
                                                 "agreement,latency,memory")
     ap.add_argument("--json", default=None, help="write all figures here as JSON")
     args = ap.parse_args()
@@ -70,6 +70,10 @@ def main() -> None:
     if "int8" not in skip:
         res["int8"] = run("bench_throughput.py", "--corpus", corpus, *common, "--int8", "--global-floor",
                           json_path=work / "int8.json")
+    from pipeline.classify.bf16 import bf16_supported
+
+    if "bf16" not in skip and bf16_supported():
+        res["bf16"] = run("bench_throughput.py", "--corpus", corpus, *common, "--bf16", json_path=work / "bf16.json")
     for key, flags in (("fp32-compiled", ["--compile"]), ("int8-compiled", ["--int8", "--compile"])):
         if "compiled" not in skip:
             res[key] = run("bench_throughput.py", "--corpus", corpus, *common, *flags, json_path=work / f"{key}.json")
@@ -106,12 +110,13 @@ def summary_rows(res: dict[str, dict], args) -> list[dict]:
     def add(figure, value, target=None, met="-"):
         rows.append({"figure": figure, "value": value, "target": target, "met": met})
 
-    for key in ("fp32", "int8", "fp32-compiled", "int8-compiled"):
+    for key in ("fp32", "int8", "bf16", "fp32-compiled", "int8-compiled"):
         r = res.get(key)
         if not r:
             continue
-        goal = 200 if key.startswith("fp32") else 400
-        add(f"{key}: end-to-end turns/s", r["turns_per_s"], f">= {goal}", _met(r["turns_per_s"], goal))
+        goal = {"fp32": 200, "int8": 400}.get(key.split("-")[0])
+        add(f"{key}: end-to-end turns/s", r["turns_per_s"], f">= {goal}" if goal else None,
+            _met(r["turns_per_s"], goal) if goal else "-")
         add(f"{key}: end-to-end sessions/s ({args.turns}-turn sessions)", r["sessions_per_s"])
         add(f"{key}: model floor turns/s (bare forward, same inputs)", r["floor_turns_per_s"])
         add(f"{key}: pipeline time / floor", r["pipeline_over_floor"], "<= 1.25", _met(r["pipeline_over_floor"], 1.25, True))
@@ -136,6 +141,8 @@ def summary_rows(res: dict[str, dict], args) -> list[dict]:
         add(f"int8 = fp32 family labels ({a['split']} split, {a['n_client']} client turns)", a["family"], ">= 0.99",
             _met(a["family"], 0.99))
         add("int8 = fp32 subtypes / strategies", f"{a['subtype']} / {a['strategy']}")
+        if a.get("bf16"):
+            add("bf16 = fp32 family labels (same split)", a["bf16"]["family"], ">= 0.99", _met(a["bf16"]["family"], 0.99))
     for r in (res.get("latency") or {}).get("rows", []):
         add(r["what"] + ", s", r["seconds"])
     m = res.get("memory")

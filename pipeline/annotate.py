@@ -178,7 +178,8 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
              device: str = "cpu", batch_size: int | None = None, sessions_per_batch: int = 16, progress: bool = False,
              segmenter: str = "sentencizer", threads: int | None = None, engine: str = "local",
              ray_address: str | None = None, shard: str | tuple[int, int] | None = None, int8: bool = False,
-             compile_encoder: bool = False, keep_documents: bool = True, **read_kwargs) -> BatchResult:
+             compile_encoder: bool = False, bf16: bool = False, keep_documents: bool = True,
+             **read_kwargs) -> BatchResult:
     """Annotate transcripts; with `out`, write per-session JSON/CSV/HTML and batch index files.
 
     batch_size: turns per forward pass (default 16 on CPU, 128 on CUDA).
@@ -186,6 +187,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
     cluster, else a local instance is started). shard: 'K/N' annotates only this run's share of the
     files. int8: the transformer's encoder in int8 (CPU; `classifier` given is quantised in place).
     compile_encoder: the encoder through torch.compile (seconds to compile, then faster; for corpora).
+    bf16: bf16 arithmetic on CPUs with AMX or AVX512-BF16 (fp32 weights; labels agree >= 99.9%).
     keep_documents=False keeps only `rows` in memory (what the CLI does: memory stays flat however
     many sessions there are)."""
     from .engines.shard import parse_shard
@@ -199,6 +201,9 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         raise UserError("--ray-address needs --engine ray")
     if int8 and device != "cpu":
         raise UserError("--int8 is CPU inference (per-token int8 kernels); on a GPU use fp32")
+    if bf16 and (int8 or device != "cpu"):
+        raise UserError("--bf16 is CPU inference and excludes --int8" if device == "cpu"
+                        else "--bf16 is CPU inference; on a GPU use fp32")
     shard = parse_shard(shard) if isinstance(shard, str) or shard is None else shard
     check_device(device, here=engine == "local")
     if isinstance(paths, (str, Path)):
@@ -218,12 +223,16 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         from .engines.local import run_local
 
         if classifier is None:
-            classifier = load_model(ModelSpec(model, model, threads, int8, compile_encoder))
+            classifier = load_model(ModelSpec(model, model, threads, int8, compile_encoder, bf16))
         else:
             if int8:
                 from .classify.quantize import quantize_int8
 
                 quantize_int8(classifier)
+            if bf16:
+                from .classify.bf16 import use_bf16
+
+                use_bf16(classifier)
             if compile_encoder:
                 from .classify.compiled import compile_encoder as compile_it
 
@@ -235,9 +244,10 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         spec = None
         if classifier is None:
             _ensure_model_for_workers(model)
-            spec = ModelSpec(model, model, threads, int8, compile_encoder)
-        elif compile_encoder:
-            raise UserError("--compile on the Ray engine needs the model by name: each worker compiles its own copy")
+            spec = ModelSpec(model, model, threads, int8, compile_encoder, bf16)
+        elif compile_encoder or bf16:
+            raise UserError("--compile and --bf16 on the Ray engine need the model by name: each worker prepares "
+                            "its own copy")
         elif int8:
             from .classify.quantize import quantize_int8
 
@@ -273,7 +283,8 @@ def run_annotate_cli(args, read_kwargs: dict[str, Any]) -> int:
                    device=args.device, batch_size=args.batch_size, progress=not args.quiet, threads=args.threads,
                    engine=getattr(args, "engine", "local"), ray_address=getattr(args, "ray_address", None),
                    shard=getattr(args, "shard", None), int8=getattr(args, "int8", False),
-                   compile_encoder=getattr(args, "compile", False), keep_documents=False,
+                   compile_encoder=getattr(args, "compile", False), bf16=getattr(args, "bf16", False),
+                   keep_documents=False,
                    **read_kwargs)
     if res.rows:
         print(format_table(res.rows))

@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="turns per forward pass (default 16 on CPU, the fastest on 2 cores; 128 on CUDA)")
     p.add_argument("--int8", action="store_true",
                    help="int8 inference on CPU (faster; family labels agree with fp32 on >= 99%% of turns: docs/scale.md)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 arithmetic on CPUs with AMX or AVX512-BF16 (about 2x fp32; labels agree >= 99.9%%: "
+                        "docs/scale.md)")
     p.add_argument("--compile", action="store_true",
                    help="compile the encoder with torch.compile (needs a C++ compiler): 10-25 s once per run, then "
                         "about 1.2x (fp32) / 1.5x (int8) faster; for large batches (docs/scale.md)")

@@ -112,3 +112,42 @@ def test_annotate_int8_documents_say_so_and_stay_valid(tiny_model_dir, tmp_path)
     assert doc["model"]["precision"] == "int8" and res.documents[0]["model"]["precision"] == "int8"
     fp32 = annotate([SAMPLE], model=str(tiny_model_dir)).documents[0]
     assert fp32["model"]["precision"] == "fp32" and len(fp32["turns"]) == len(doc["turns"])
+
+
+def test_quantize_bf16_option_agrees_with_fp32_or_is_refused_clearly(tiny_model_dir, monkeypatch):
+    from pipeline.classify import bf16 as B
+    from pipeline.classify.registry import load_classifier
+    from pipeline.corpus.schema import load_items
+
+    items, _ = load_items(ROOT / "tests" / "fixtures" / "corpus" / "mini.jsonl")
+    fp32 = load_classifier(str(tiny_model_dir))
+    with pytest.raises(UserError, match="--bf16 applies to transformer models"):
+        B.use_bf16(load_classifier("rules", baseline_of=str(tiny_model_dir)))
+    with pytest.raises(UserError, match="exclude each other"):
+        B.use_bf16(Q.quantize_int8(load_classifier(str(tiny_model_dir))))
+    if B.bf16_supported():
+        bf16 = B.use_bf16(load_classifier(str(tiny_model_dir)))
+        assert bf16.precision_ == "bf16"
+        a, b = fp32.predict_proba(items).family, bf16.predict_proba(items).family
+        assert np.abs(a - b).max() < 0.05 and not np.array_equal(a, b)  # bf16 really ran, and stayed close
+    monkeypatch.setattr(B, "bf16_supported", lambda: False)
+    with pytest.raises(UserError, match="needs a CPU with AMX or AVX512-BF16"):
+        B.use_bf16(load_classifier(str(tiny_model_dir)))
+
+
+def test_quantize_bf16_cli_conflicts_are_one_line_errors(tiny_model_dir, tmp_path, capsys):
+    from pipeline.cli import main
+
+    for extra, message in ((["--int8"], "excludes --int8"), (["--device", "cuda"], "on a GPU use fp32")):
+        code = main(["annotate", str(SAMPLE), "--out", str(tmp_path / "o"), "--model", str(tiny_model_dir),
+                     "--bf16", *extra])
+        err = capsys.readouterr().err
+        assert code != 0 and message in err and "Traceback" not in err
+    from pipeline.classify.bf16 import bf16_supported
+
+    if bf16_supported():
+        assert main(["annotate", str(SAMPLE), "--out", str(tmp_path / "b"), "--model", str(tiny_model_dir), "--bf16",
+                     "--quiet"]) == 0
+        doc = json.loads((tmp_path / "b" / "sample-session.json").read_text())
+        assert doc["model"]["precision"] == "bf16"
+        jsonschema.validate(doc, SCHEMA)

@@ -169,7 +169,8 @@ class TransformerTurnClassifier:
         net.eval()
         out = {h: [None] * len(items) for h in HEADS}
         batches = length_buckets([len(e["input_ids"]) for e in encoded], batch_size)
-        with torch.inference_mode():
+        bf16 = getattr(self, "precision_", "fp32") == "bf16" and device == "cpu"  # --bf16: fp32 weights, bf16 math
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             for idx in tqdm(batches, desc="scoring turns", unit="batch", disable=not progress):
                 # A compiled encoder would build a second graph for one row: score it twice instead.
                 rows = idx * 2 if len(idx) == 1 and getattr(self, "compiled_", False) else idx

@@ -26,6 +26,7 @@ class ModelSpec:
     threads: int | None = None
     int8: bool = False
     compile_encoder: bool = False
+    bf16: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ def load_model(spec: ModelSpec):
         from ..classify.quantize import quantize_int8
 
         quantize_int8(classifier)
+    if spec.bf16:
+        from ..classify.bf16 import use_bf16
+
+        use_bf16(classifier)
     if spec.compile_encoder:
         from ..classify.compiled import compile_encoder
 
