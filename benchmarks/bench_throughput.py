@@ -29,6 +29,8 @@ def floor_batches(classifier, sessions, batch_size: int, per_session: bool = Tru
     for items in groups:
         encoded = classifier._encode(items)
         for idx in length_buckets([len(e["input_ids"]) for e in encoded], batch_size):
+            if len(idx) == 1 and getattr(classifier, "compiled_", False):
+                idx = idx * 2  # as TransformerTurnClassifier.logits does: no second compiled graph
             batches.append(collate([encoded[i] for i in idx]))
     return batches
 
