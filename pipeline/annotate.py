@@ -191,7 +191,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
     keep_documents=False keeps only `rows` in memory (what the CLI does: memory stays flat however
     many sessions there are)."""
     from .engines.shard import parse_shard
-    from .engines.work import ModelSpec, WorkOptions, check_device, default_batch_size, load_model
+    from .engines.work import ModelSpec, WorkOptions, check_device, default_batch_size, load_model, prepare_model
     from .report.writers import write_batch_index
 
     started = time.time()
@@ -225,18 +225,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         if classifier is None:
             classifier = load_model(ModelSpec(model, model, threads, int8, compile_encoder, bf16))
         else:
-            if int8:
-                from .classify.quantize import quantize_int8
-
-                quantize_int8(classifier)
-            if bf16:
-                from .classify.bf16 import use_bf16
-
-                use_bf16(classifier)
-            if compile_encoder:
-                from .classify.compiled import compile_encoder as compile_it
-
-                compile_it(classifier)
+            prepare_model(classifier, int8, bf16, compile_encoder)
         outcomes = run_local(tasks, classifier, timeline, options, sessions_per_batch, progress)
     else:
         from .engines.ray_engine import run_ray
@@ -245,13 +234,10 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         if classifier is None:
             _ensure_model_for_workers(model)
             spec = ModelSpec(model, model, threads, int8, compile_encoder, bf16)
-        elif compile_encoder or bf16:
-            raise UserError("--compile and --bf16 on the Ray engine need the model by name: each worker prepares "
-                            "its own copy")
-        elif int8:
-            from .classify.quantize import quantize_int8
-
-            quantize_int8(classifier)
+        elif compile_encoder:
+            raise UserError("--compile on the Ray engine needs the model by name: each worker compiles its own copy")
+        else:
+            prepare_model(classifier, int8, bf16)
         outcomes = run_ray(tasks, spec, timeline, options, sessions_per_batch, ray_address, classifier, progress)
     for o in outcomes:
         if o.error is not None:

@@ -98,18 +98,24 @@ def load_model(spec: ModelSpec):
         hf_logging.set_verbosity_error()
         classifier = load_classifier(spec.model, threads=spec.threads)
     classifier.name_ = spec.name
-    if spec.int8:
+    return prepare_model(classifier, spec.int8, spec.bf16, spec.compile_encoder)
+
+
+def prepare_model(classifier, int8: bool = False, bf16: bool = False, compile_encoder: bool = False):
+    """The inference options on a loaded classifier, in place: int8 or bf16, then compilation
+    (which must see the final modules). `load_model` and a classifier handed to `annotate` share it."""
+    if int8:
         from ..classify.quantize import quantize_int8
 
         quantize_int8(classifier)
-    if spec.bf16:
+    if bf16:
         from ..classify.bf16 import use_bf16
 
         use_bf16(classifier)
-    if spec.compile_encoder:
-        from ..classify.compiled import compile_encoder
+    if compile_encoder:
+        from ..classify.compiled import compile_encoder as compile_it
 
-        compile_encoder(classifier)
+        compile_it(classifier)
     return classifier
 
 
