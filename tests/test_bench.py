@@ -93,3 +93,11 @@ def test_bench_run_all_quick_prints_every_figure(tiny_model_dir, tmp_path):
         assert wanted in figures
     assert any(f.startswith("peak RSS, 60-session batch") for f in figures)
     assert any(f.startswith("int8 = fp32 family labels") for f in figures)
+
+
+def test_bench_compare_times_two_models_on_the_same_turns(tiny_model_dir, tmp_path):
+    r = _script("bench_compare.py", "--model-a", str(tiny_model_dir), "--model-b", str(tiny_model_dir),
+                "--sessions", "1", "--rounds", "2", tmp_path=tmp_path)
+    assert r["turns"] == 400 and r["a_turns_per_s"] > 0 and r["b_turns_per_s"] > 0
+    assert r["b_over_a_speed"] == pytest.approx(r["b_turns_per_s"] / r["a_turns_per_s"], rel=0.01)
+    assert 0.3 < r["b_over_a_speed"] < 3  # the same model against itself
