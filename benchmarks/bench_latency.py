@@ -42,6 +42,7 @@ def main() -> None:
     import torch  # noqa: F401  (the heavy imports a run needs, timed together)
 
     from pipeline.annotate import annotate
+    from pipeline.classify.bf16 import bf16_supported
     from pipeline.classify.quantize import quantize_int8
     from pipeline.engines.work import ModelSpec, load_model
 
@@ -61,6 +62,17 @@ def main() -> None:
     t = time.perf_counter()
     quantize_int8(second)
     int8_prep_s = time.perf_counter() - t
+    annotate([args.session], out=scratch / "int8-first", classifier=second, keep_documents=False)
+    t = time.perf_counter()
+    annotate([args.session], out=scratch / "int8-again", classifier=second, keep_documents=False)
+    int8_again_s = time.perf_counter() - t
+    bf16_again_s = None
+    if bf16_supported():
+        third = load_model(ModelSpec(str(model), "bench", args.threads, bf16=True))
+        annotate([args.session], out=scratch / "bf16-first", classifier=third, keep_documents=False)
+        t = time.perf_counter()
+        annotate([args.session], out=scratch / "bf16-again", classifier=third, keep_documents=False)
+        bf16_again_s = time.perf_counter() - t
     cli = [str(Path(sys.executable).with_name("rupture")), "annotate", args.session, "--out", str(scratch / "cli"),
            "--model", str(model), "--quiet"]
     t = time.perf_counter()
@@ -75,6 +87,8 @@ def main() -> None:
         {"what": f"first result, one {turns}-turn session, model loaded (cold spaCy/tokeniser)",
          "seconds": round(first_s, 2)},
         {"what": "same session again (warm)", "seconds": round(again_s, 2)},
+        {"what": "same session, --int8 (warm)", "seconds": round(int8_again_s, 2)},
+        *([{"what": "same session, --bf16 (warm)", "seconds": round(bf16_again_s, 2)}] if bf16_again_s else []),
         {"what": "cold CLI: `rupture annotate ONE_SESSION` process start to exit", "seconds": round(cli_s, 2)},
         {"what": f"default model build time ({build_source})", "seconds": build_s},
     ]
