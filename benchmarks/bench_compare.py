@@ -28,7 +28,7 @@ def main() -> None:
     import torch
 
     from pipeline.annotate import session_items
-    from pipeline.classify.inputs import collate, length_buckets
+    from pipeline.classify.inputs import collate
     from pipeline.classify.registry import load_classifier
 
     torch.set_num_threads(args.threads)
@@ -44,8 +44,7 @@ def main() -> None:
     batches = {}
     for key, clf in models.items():
         encoded = clf._encode(items)
-        batches[key] = [collate([encoded[i] for i in idx])
-                        for idx in length_buckets([len(e["input_ids"]) for e in encoded], args.batch_size)]
+        batches[key] = [collate([encoded[i] for i in rows]) for _, rows in clf.batch_rows(encoded, args.batch_size)]
     seconds = {key: 0.0 for key in models}
     with torch.inference_mode():
         for key in models:  # warm-up

@@ -22,16 +22,14 @@ from common import emit, peak_rss_mb, resolve_model, table
 def floor_batches(classifier, sessions, batch_size: int, per_session: bool = True) -> list[dict]:
     """The collated batches the classifier's forward pass sees for these sessions."""
     from pipeline.annotate import session_items
-    from pipeline.classify.inputs import collate, length_buckets
+    from pipeline.classify.inputs import collate
 
     groups = [session_items(s) for s in sessions] if per_session else [[i for s in sessions for i in session_items(s)]]
     batches = []
     for items in groups:
         encoded = classifier._encode(items)
-        for idx in length_buckets([len(e["input_ids"]) for e in encoded], batch_size):
-            if len(idx) == 1 and getattr(classifier, "compiled_", False):
-                idx = idx * 2  # as TransformerTurnClassifier.logits does: no second compiled graph
-            batches.append(collate([encoded[i] for i in idx]))
+        for _, rows in classifier.batch_rows(encoded, batch_size):  # exactly the batches logits() runs
+            batches.append(collate([encoded[i] for i in rows]))
     return batches
 
 
@@ -39,9 +37,8 @@ def time_floor(classifier, batches: list[dict]) -> float:
     import torch
 
     net = classifier.net_
-    bf16 = getattr(classifier, "precision_", "fp32") == "bf16"
     start = time.perf_counter()
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.inference_mode(), classifier.precision_context():
         for batch in batches:
             net(**batch)
     return time.perf_counter() - start

@@ -47,6 +47,15 @@ class DecisionRule:
         return cls(family_thresholds=dict(d["family_thresholds"]), strategy_threshold=float(d.get("strategy_threshold", 0.5)))
 
 
+def require_transformer(classifier, option: str) -> None:
+    """Inference options (--int8, --bf16, --compile) change the transformer's encoder; the
+    baselines have none, so asking for one there is a user error, said in one line."""
+    from ..errors import UserError
+
+    if getattr(classifier, "kind", None) != "transformer":
+        raise UserError(f"{option} applies to transformer models, not the {getattr(classifier, 'kind', '?')!r} baseline")
+
+
 def decide(probs: TurnProbabilities, rule: DecisionRule, taxonomy: Taxonomy) -> list[TurnDecision]:
     """Family: the most likely rupture family whose probability clears its threshold, else none.
     Subtype: the most likely code of that family. Strategy: most likely non-none strategy if

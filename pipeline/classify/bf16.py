@@ -23,9 +23,9 @@ def bf16_supported() -> bool:
 def use_bf16(classifier) -> Any:
     """Mark a loaded transformer classifier to score under bf16 autocast (CPU), in place."""
     from ..errors import UserError
+    from .base import require_transformer
 
-    if getattr(classifier, "kind", None) != "transformer":
-        raise UserError(f"--bf16 applies to transformer models, not the {getattr(classifier, 'kind', '?')!r} baseline")
+    require_transformer(classifier, "--bf16")
     if getattr(classifier, "precision_", "fp32") == "int8":
         raise UserError("--bf16 and --int8 exclude each other: choose one")
     if not bf16_supported():

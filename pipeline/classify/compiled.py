@@ -19,10 +19,9 @@ def compile_encoder(classifier) -> Any:
     missing C++ compiler shows here, with a note, and the model keeps running eagerly."""
     import torch
 
-    from ..errors import UserError
+    from .base import require_transformer
 
-    if getattr(classifier, "kind", None) != "transformer":
-        raise UserError(f"--compile applies to transformer models, not the {getattr(classifier, 'kind', '?')!r} baseline")
+    require_transformer(classifier, "--compile")
     if getattr(classifier, "compiled_", False):
         return classifier
     net = classifier.net_

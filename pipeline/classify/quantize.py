@@ -176,10 +176,9 @@ def quantize_module(module: nn.Module) -> int:
 
 def quantize_int8(classifier) -> Any:
     """Quantise a loaded transformer classifier's encoder to int8, in place (CPU inference only)."""
-    from ..errors import UserError
+    from .base import require_transformer
 
-    if getattr(classifier, "kind", None) != "transformer":
-        raise UserError(f"--int8 applies to transformer models, not the {getattr(classifier, 'kind', '?')!r} baseline")
+    require_transformer(classifier, "--int8")
     if getattr(classifier, "precision_", "fp32") == "int8":
         return classifier
     net = classifier.net_.to("cpu")

@@ -168,12 +168,9 @@ class TransformerTurnClassifier:
         net = self.net_.to(device)
         net.eval()
         out = {h: [None] * len(items) for h in HEADS}
-        batches = length_buckets([len(e["input_ids"]) for e in encoded], batch_size)
-        bf16 = getattr(self, "precision_", "fp32") == "bf16" and device == "cpu"  # --bf16: fp32 weights, bf16 math
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            for idx in tqdm(batches, desc="scoring turns", unit="batch", disable=not progress):
-                # A compiled encoder would build a second graph for one row: score it twice instead.
-                rows = idx * 2 if len(idx) == 1 and getattr(self, "compiled_", False) else idx
+        with torch.inference_mode(), self.precision_context(device):
+            for idx, rows in tqdm(self.batch_rows(encoded, batch_size), desc="scoring turns", unit="batch",
+                                  disable=not progress):
                 batch = {k: v.to(device) for k, v in collate([encoded[i] for i in rows]).items()}
                 res = net(**batch)
                 for h in HEADS:
@@ -181,6 +178,20 @@ class TransformerTurnClassifier:
                     for row, i in enumerate(idx):
                         out[h][i] = arr[row]
         return {h: np.stack(v) for h, v in out.items()}
+
+    def batch_rows(self, encoded, batch_size: int) -> list[tuple[list[int], list[int]]]:
+        """(items, rows fed to the network) per batch: length buckets; a compiled encoder would
+        build a second graph for a one-row batch, so that row is fed twice (the extra is ignored)."""
+        compiled = getattr(self, "compiled_", False)
+        return [(idx, idx * 2 if compiled and len(idx) == 1 else idx)
+                for idx in length_buckets([len(e["input_ids"]) for e in encoded], batch_size)]
+
+    def precision_context(self, device: str = "cpu"):
+        """bf16 autocast for `--bf16` on CPU (fp32 weights, bf16 math); a no-op otherwise."""
+        import torch
+
+        bf16 = getattr(self, "precision_", "fp32") == "bf16" and device == "cpu"
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
 
     def _probs_from_logits(self, logits: dict[str, np.ndarray], roles: list[str]) -> TurnProbabilities:
         return TurnProbabilities(family=softmax(logits["family"], self.temperatures_["family"]),
