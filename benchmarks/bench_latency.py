@@ -81,10 +81,10 @@ def main() -> None:
     build_s, build_source = build_seconds(model)
     rows = [
         {"what": "import toolkit + torch", "seconds": round(import_s, 2)},
-        {"what": "model load (fp32)", "seconds": round(load_s, 2)},
+        {"what": "model load (fp32, with the spaCy segmenter)", "seconds": round(load_s, 2)},
         {"what": "int8 preparation (quantise + compile kernels; disk-cached after the first run)",
          "seconds": round(int8_prep_s, 2)},
-        {"what": f"first result, one {turns}-turn session, model loaded (cold spaCy/tokeniser)",
+        {"what": f"first result, one {turns}-turn session, model (and spaCy) loaded",
          "seconds": round(first_s, 2)},
         {"what": "same session again (warm)", "seconds": round(again_s, 2)},
         {"what": "same session, --int8 (warm)", "seconds": round(int8_again_s, 2)},

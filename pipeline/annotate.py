@@ -223,7 +223,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         from .engines.local import run_local
 
         if classifier is None:
-            classifier = load_model(ModelSpec(model, model, threads, int8, compile_encoder, bf16))
+            classifier = load_model(ModelSpec(model, model, threads, int8, compile_encoder, bf16, segmenter))
         else:
             prepare_model(classifier, int8, bf16, compile_encoder)
         outcomes = run_local(tasks, classifier, timeline, options, sessions_per_batch, progress)
@@ -233,7 +233,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
         spec = None
         if classifier is None:
             _ensure_model_for_workers(model)
-            spec = ModelSpec(model, model, threads, int8, compile_encoder, bf16)
+            spec = ModelSpec(model, model, threads, int8, compile_encoder, bf16, segmenter)
         elif compile_encoder:
             raise UserError("--compile on the Ray engine needs the model by name: each worker compiles its own copy")
         else:

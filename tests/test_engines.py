@@ -203,3 +203,18 @@ def test_rerun_with_everything_finished_refreshes_the_index_without_loading_a_mo
     assert len(res.skipped) == 2 and not res.written
     index = (out / "index.html").read_text()
     assert "sample-session.html" in index and "turns.html" in index
+
+
+def test_load_model_loads_the_segmenter_with_the_model(tiny_model_dir):
+    """spaCy's start-up is part of loading, so the first session's result does not pay for it."""
+    from pipeline.engines.work import ModelSpec, load_model
+    from pipeline.segment import load_segmenter
+
+    load_segmenter.cache_clear()
+    load_model(ModelSpec(str(tiny_model_dir), "tiny", segmenter=None))
+    assert load_segmenter.cache_info().currsize == 0
+    load_model(ModelSpec(str(tiny_model_dir), "tiny"))
+    assert load_segmenter.cache_info().currsize == 1
+    hits = load_segmenter.cache_info().hits
+    load_segmenter("sentencizer")  # what segment_sessions asks for: already there
+    assert load_segmenter.cache_info().hits == hits + 1

@@ -19,7 +19,8 @@ BASELINE_NAMES = ("rules", "tfidf")
 @dataclass(frozen=True)
 class ModelSpec:
     """How to load the classifier wherever the work runs: a model directory (or a baseline name)
-    as the workers see it, the name written into documents, threads and precision."""
+    as the workers see it, the name written into documents, threads, precision, and the spaCy
+    segmenter the work will use (loaded with the model: None to skip)."""
 
     model: str
     name: str
@@ -27,6 +28,7 @@ class ModelSpec:
     int8: bool = False
     compile_encoder: bool = False
     bf16: bool = False
+    segmenter: str | None = "sentencizer"
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,12 @@ def load_model(spec: ModelSpec):
         hf_logging.set_verbosity_error()
         classifier = load_classifier(spec.model, threads=spec.threads)
     classifier.name_ = spec.name
+    if spec.segmenter:
+        from ..segment import load_segmenter
+
+        # Loading spaCy (about 0.7 s) belongs to start-up, not to the first session's result; the
+        # segmenter is cached, so the work below finds it ready.
+        load_segmenter(spec.segmenter)
     return prepare_model(classifier, spec.int8, spec.bf16, spec.compile_encoder)
 
 
