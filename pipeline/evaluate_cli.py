@@ -50,10 +50,15 @@ def run_evaluate(args) -> int:
             ep = evaluate_episodes(clf_n, golds)
             results[name]["episodes"] = ep
             if ep:
-                print(f"  {name:>12}: episode recall {ep['recall']}, precision {ep['precision']}, "
-                      f"resolution accuracy {ep['resolution_accuracy']} ({ep['gold_episodes']} gold episodes, "
-                      f"{ep['predicted_moments']} moments)")
+                print(f"  {name:>12}: episode recall {ep['recall']} {_ci(ep['recall_ci95'])}, precision "
+                      f"{ep['precision']} {_ci(ep['precision_ci95'])}, resolution accuracy {ep['resolution_accuracy']} "
+                      f"({ep['gold_episodes']} gold episodes, {ep['predicted_moments']} moments; 95% intervals "
+                      "from resampling sessions)")
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2))
         print(f"\nmetrics written to {args.out}")
     return 0
+
+
+def _ci(interval) -> str:
+    return f"[{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""

@@ -124,6 +124,8 @@ def test_timeline_episode_matching_counts_recall_precision_and_resolution():
     # found: episode 1 (withdrawal overlap) and 2 (mixed, confrontation overlap); episode 3 only has a
     # withdrawal moment over it, the wrong family
     assert (res["recall"], res["precision"], res["resolution_accuracy"]) == (round(2 / 3, 4), 0.5, 0.5)
+    assert res["per_session"] == [{"session": "g", "gold": 3, "found": 2, "moments": 4, "correct_moments": 2}]
+    assert res["recall_ci95"] is None  # one session: nothing to resample
     session = gold_session_to_session(gold)
     assert [t.index for t in session.turns] == [0, 1, 2] and session.speakers[0].role == "therapist"
 
@@ -142,3 +144,15 @@ def test_timeline_config_file_sets_corroboration(tmp_path):
     path.write_text("moments:\n  min_client_turns: 3\n  single_turn_peak: 0.95\n")
     cfg = TimelineConfig.load(path, thresholds={"withdrawal": 0.6})
     assert (cfg.min_client_turns, cfg.single_turn_peak, cfg.high_for("withdrawal")) == (3, 0.95, 0.6)
+
+
+def test_timeline_episode_bootstrap_interval_resamples_sessions():
+    from pipeline.timeline.episodes import bootstrap_ci
+
+    same = [{"found": 3, "gold": 4}] * 6
+    assert bootstrap_ci(same, "found", "gold") == [0.75, 0.75]  # no spread between sessions, no spread at all
+    mixed = [{"found": 0, "gold": 2}, {"found": 2, "gold": 2}, {"found": 1, "gold": 2}, {"found": 2, "gold": 2}]
+    lo, hi = bootstrap_ci(mixed, "found", "gold")
+    assert 0.0 <= lo < 5 / 8 < hi <= 1.0
+    assert bootstrap_ci(mixed, "found", "gold") == [lo, hi]  # seeded: the same figures every run
+    assert bootstrap_ci([{"found": 0, "gold": 0}] * 3, "found", "gold") is None

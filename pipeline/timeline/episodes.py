@@ -48,15 +48,38 @@ def match_episodes(docs: Sequence[dict[str, Any]], golds: Sequence[dict[str, Any
                 best = max(hits, key=lambda m: m["peak_score"])
                 resolved_ok += int(bool(best["resolution"]["resolved"]) == bool(e["resolved"]))
         found += s_found
-        pred_ok += sum(1 for m in moments if any(_family_ok(m, e) and _overlaps(m, e) for e in episodes))
-        per_session.append({"session": gold["id"], "gold": len(episodes), "found": s_found, "moments": len(moments)})
+        s_ok = sum(1 for m in moments if any(_family_ok(m, e) and _overlaps(m, e) for e in episodes))
+        pred_ok += s_ok
+        per_session.append({"session": gold["id"], "gold": len(episodes), "found": s_found, "moments": len(moments),
+                            "correct_moments": s_ok})
     return {
         "sessions": len(golds), "gold_episodes": n_gold, "predicted_moments": n_pred,
         "recall": round(found / n_gold, 4) if n_gold else None,
         "precision": round(pred_ok / n_pred, 4) if n_pred else None,
         "resolution_accuracy": round(resolved_ok / found, 4) if found else None,
+        "recall_ci95": bootstrap_ci(per_session, "found", "gold"),
+        "precision_ci95": bootstrap_ci(per_session, "correct_moments", "moments"),
         "per_session": per_session,
     }
+
+
+def bootstrap_ci(per_session: Sequence[dict[str, Any]], hits: str, total: str, draws: int = 2000,
+                 seed: int = 0) -> list[float] | None:
+    """95% interval of sum(hits) / sum(total) when whole sessions are resampled with replacement.
+
+    Episodes in one session are not independent (one speaker, one model behaviour), so sessions
+    are the unit. With 10-20 gold episodes one episode moves recall by 0.05-0.1; the interval says
+    how far apart two figures must be before the difference means anything."""
+    import numpy as np
+
+    h = np.array([s[hits] for s in per_session], dtype=float)
+    t = np.array([s[total] for s in per_session], dtype=float)
+    if len(per_session) < 2 or t.sum() == 0:
+        return None
+    idx = np.random.default_rng(seed).integers(0, len(per_session), size=(draws, len(per_session)))
+    num, den = h[idx].sum(1), t[idx].sum(1)
+    ratios = num[den > 0] / den[den > 0]
+    return [round(float(np.percentile(ratios, 2.5)), 4), round(float(np.percentile(ratios, 97.5)), 4)]
 
 
 def evaluate_episodes(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> dict[str, Any]:
