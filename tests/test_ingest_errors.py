@@ -111,3 +111,15 @@ def test_ingest_deeply_nested_json_is_refused(tmp_path):
     p.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError):
         read_session(p)
+
+
+def test_ingest_errors_docx_claiming_an_unsupported_zip_version_is_an_input_error(fixtures, tmp_path):
+    # A damaged header can claim a zip version Python's zipfile does not implement (it raises
+    # NotImplementedError, not BadZipFile): still one clear error naming the file.
+    data = bytearray((fixtures / "good" / "paragraphs.docx").read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6:central + 8] = (64).to_bytes(2, "little")  # "version needed to extract": 6.4
+    path = tmp_path / "damaged.docx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"damaged\.docx.*not a readable \.docx file"):
+        read_session(path)

@@ -14,7 +14,8 @@ def _check_unpacked_size(data: bytes, path: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as err:
+        # NotImplementedError: a damaged header can claim a zip version or compression zipfile lacks
         raise InputError(path, f"not a readable .docx file ({err})") from None
     if unpacked > MAX_DOCX_UNPACKED:
         raise InputError(path, f"not a plausible .docx: it would unpack to {unpacked / 2**20:,.0f} MB "
