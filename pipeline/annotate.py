@@ -5,6 +5,7 @@ file handling: resumable, atomic, one bad file never stops the batch.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import time
@@ -12,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 from . import __version__
 from .classify.base import TurnProbabilities
 from .errors import InputError, UserError
 from .model import Session
 from .taxonomy import NONE
 from .timeline import TimelineConfig, build_grid, build_moments, summarise
-from .timeline.moments import TurnScore
+from .timeline.moments import STRATEGY_MODES, TurnScore, repair_window_turns
 
 SCHEMA_VERSION = "rupture-annotation/1.0"
 QUOTES_NOTICE = "Contains transcript text (sensitive clinical data): store and share it as you would the transcript."
@@ -46,18 +49,66 @@ def _rows(probs: TurnProbabilities, a: int, b: int) -> TurnProbabilities:
                              roles=probs.roles[a:b])
 
 
+def _unjudged(n: int, classifier) -> TurnProbabilities:
+    """Probabilities for `n` turns, all NaN until filled: a NaN row is a turn the classifier did not judge."""
+    t = classifier.taxonomy
+    return TurnProbabilities(family=np.full((n, len(t.family_labels)), np.nan),
+                             subtype=np.full((n, len(t.subtypes)), np.nan),
+                             strategy=np.full((n, len(t.strategy_labels)), np.nan), roles=[""] * n)
+
+
+def _fill(probs: TurnProbabilities, rows: Sequence[int], part: TurnProbabilities) -> None:
+    for k, r in enumerate(rows):
+        probs.family[r], probs.subtype[r], probs.strategy[r] = part.family[k], part.subtype[k], part.strategy[k]
+        probs.roles[r] = part.roles[k]
+
+
+def _score_in_two_passes(session: Session, classifier, timeline: TimelineConfig, batch_size: int,
+                         device: str) -> TurnProbabilities:
+    """Client turns first; then only the therapist turns whose strategy can decide a moment's
+    resolution (`repair_window_turns`). Moments and resolutions come out exactly as when every turn
+    is judged: they read client scores and the strategies inside repair windows, nothing else."""
+    items = session_items(session)
+    probs = _unjudged(len(items), classifier)
+    client = [i for i, it in enumerate(items) if it["role"] != "therapist"]
+    therapist = [i for i, it in enumerate(items) if it["role"] == "therapist"]
+    _fill(probs, client, classifier.predict_proba([items[i] for i in client], batch_size=batch_size, device=device))
+    for i in therapist:
+        probs.roles[i] = "therapist"
+    turns = _turn_scores(session, probs, classifier)[0]
+    need = repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline)
+    if need:
+        _fill(probs, need, classifier.predict_proba([items[i] for i in need], batch_size=batch_size, device=device))
+    return probs
+
+
+def _forget_outside_windows(session: Session, probs: TurnProbabilities, classifier,
+                            timeline: TimelineConfig) -> TurnProbabilities:
+    """The same result as two passes, for the baselines (they score every turn at once: it is cheap)."""
+    turns = _turn_scores(session, probs, classifier)[0]
+    keep = set(repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline))
+    for r, t in enumerate(session.turns):
+        if t.role == "therapist" and r not in keep:
+            probs.family[r], probs.subtype[r], probs.strategy[r] = np.nan, np.nan, np.nan
+    return probs
+
+
 def score_sessions(sessions: Sequence[Session], classifier, batch_size: int = 16, device: str = "cpu",
-                   progress: bool = False) -> list[TurnProbabilities]:
-    """Calibrated probabilities, one TurnProbabilities per session.
+                   progress: bool = False, timeline: TimelineConfig | None = None) -> list[TurnProbabilities]:
+    """Calibrated probabilities, one TurnProbabilities per session (NaN rows: therapist turns left
+    unjudged under `strategies: repair_windows`, the default timeline config).
 
     The transformer scores each session in its own length-bucketed batches: a session's numbers
     then depend on nothing but the session (not on which other files share its batch, a shard or
     an engine), which is what makes the local and Ray engines' outputs byte-identical. The
     baselines score all turns at once (their rows are independent anyway)."""
+    timeline = timeline or TimelineConfig.load(thresholds=classifier.rule_.family_thresholds)
+    windows_only = timeline.strategies == "repair_windows"
     if classifier.kind == "transformer":
         from tqdm.auto import tqdm
 
-        return [classifier.predict_proba(session_items(s), batch_size=batch_size, device=device)
+        return [_score_in_two_passes(s, classifier, timeline, batch_size, device) if windows_only
+                else classifier.predict_proba(session_items(s), batch_size=batch_size, device=device)
                 for s in tqdm(sessions, desc="scoring", unit="session", disable=not progress)]
     items, bounds = [], []
     for s in sessions:
@@ -65,7 +116,10 @@ def score_sessions(sessions: Sequence[Session], classifier, batch_size: int = 16
         bounds.append((len(items), len(items) + len(its)))
         items.extend(its)
     probs = classifier.predict_proba(items)
-    return [_rows(probs, a, b) for a, b in bounds]
+    out = [_rows(probs, a, b) for a, b in bounds]
+    if windows_only:
+        out = [_forget_outside_windows(s, p, classifier, timeline) for s, p in zip(sessions, out)]
+    return out
 
 
 def annotate_sessions(sessions: Sequence[Session], classifier, timeline: TimelineConfig | None = None,
@@ -74,11 +128,11 @@ def annotate_sessions(sessions: Sequence[Session], classifier, timeline: Timelin
     sessions in, documents out)."""
     timeline = timeline or TimelineConfig.load(thresholds=classifier.rule_.family_thresholds)
     return [annotate_scored(s, probs, classifier, timeline)
-            for s, probs in zip(sessions, score_sessions(sessions, classifier, batch_size, device, progress))]
+            for s, probs in zip(sessions, score_sessions(sessions, classifier, batch_size, device, progress, timeline))]
 
 
-def annotate_scored(s: Session, probs: TurnProbabilities, classifier, timeline: TimelineConfig) -> dict[str, Any]:
-    """One session's document from its turns' probabilities."""
+def _turn_scores(s: Session, probs: TurnProbabilities, classifier) -> tuple[list[TurnScore], list[dict[str, Any]]]:
+    """What the timeline reads of each turn, and each turn's fields in the document."""
     taxonomy = classifier.taxonomy
     families = list(taxonomy.families)
     codes_of = {fam: [taxonomy.subtypes.index(c) for c in taxonomy.subtypes if taxonomy.subtype_family[c] == fam]
@@ -87,17 +141,26 @@ def annotate_scored(s: Session, probs: TurnProbabilities, classifier, timeline: 
     scored, turn_rows = [], []
     for r, t in enumerate(s.turns):
         d = decisions[r]
-        by_family = {fam: taxonomy.subtypes[max(codes_of[fam], key=lambda k: probs.subtype[r, k])] for fam in families}
-        scores = {fam: round(float(probs.family[r, j + 1]), 4) for j, fam in enumerate(families)}
         if t.role == "client":
+            by_family = {fam: taxonomy.subtypes[max(codes_of[fam], key=lambda k: probs.subtype[r, k])]
+                         for fam in families}
+            scores = {fam: round(float(probs.family[r, j + 1]), 4) for j, fam in enumerate(families)}
             scored.append(TurnScore(t.index, "client", scores, d.subtype, by_family, None, t.start, t.end))
             turn_rows.append({"scores": scores, "label": d.family, "subtype": d.subtype, "strategy": None})
         else:
-            strategy = d.strategy if d.strategy and d.strategy != NONE else None
+            judged = not np.isnan(probs.strategy[r, 0])
+            strategy = d.strategy if judged and d.strategy and d.strategy != NONE else None
             scored.append(TurnScore(t.index, "therapist", {}, None, {}, strategy, t.start, t.end))
             turn_rows.append({"scores": {fam: None for fam in families}, "label": None, "subtype": None,
                               "strategy": strategy,
-                              "strategy_score": round(1.0 - float(probs.strategy[r, 0]), 4)})
+                              "strategy_score": round(1.0 - float(probs.strategy[r, 0]), 4) if judged else None})
+    return scored, turn_rows
+
+
+def annotate_scored(s: Session, probs: TurnProbabilities, classifier, timeline: TimelineConfig) -> dict[str, Any]:
+    """One session's document from its turns' probabilities."""
+    families = list(classifier.taxonomy.families)
+    scored, turn_rows = _turn_scores(s, probs, classifier)
     moments = build_moments(scored, families, timeline)
     grid = build_grid(scored, moments, families, timeline)
     return _document(s, classifier, turn_rows, moments, grid, summarise(moments, grid, families), timeline)
@@ -121,7 +184,8 @@ def _document(s: Session, classifier, turn_rows, moments, grid, summary, timelin
         "parameters": {"high": {f: timeline.high_for(f) for f in classifier.taxonomy.families},
                        "low_ratio": timeline.low_ratio, "max_gap": timeline.max_gap,
                        "min_client_turns": timeline.min_client_turns, "single_turn_peak": timeline.single_turn_peak,
-                       "segment_seconds": timeline.segment_seconds, "segment_turns": timeline.segment_turns},
+                       "segment_seconds": timeline.segment_seconds, "segment_turns": timeline.segment_turns,
+                       "strategies": timeline.strategies},
     }
 
 
@@ -179,7 +243,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
              segmenter: str = "sentencizer", threads: int | None = None, engine: str = "local",
              ray_address: str | None = None, shard: str | tuple[int, int] | None = None, int8: bool = False,
              compile_encoder: bool = False, bf16: bool = False, keep_documents: bool = True,
-             **read_kwargs) -> BatchResult:
+             strategies: str | None = None, **read_kwargs) -> BatchResult:
     """Annotate transcripts; with `out`, write per-session JSON/CSV/HTML and batch index files.
 
     batch_size: turns per forward pass (default 16 on CPU, 128 on CUDA).
@@ -189,7 +253,8 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
     compile_encoder: the encoder through torch.compile (seconds to compile, then faster; for corpora).
     bf16: bf16 arithmetic on CPUs with AMX or AVX512-BF16 (fp32 weights; labels agree >= 99.9%).
     keep_documents=False keeps only `rows` in memory (what the CLI does: memory stays flat however
-    many sessions there are)."""
+    many sessions there are). strategies: 'all' or 'repair_windows', overriding the timeline config
+    (which therapist turns are judged for a strategy)."""
     from .engines.shard import parse_shard
     from .engines.work import ModelSpec, WorkOptions, check_device, default_batch_size, load_model, prepare_model
     from .report.writers import write_batch_index
@@ -216,6 +281,10 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
                           batch_size=batch_size or default_batch_size(device),
                           segmenter=segmenter, read_kwargs=dict(read_kwargs), keep_documents=keep_documents)
     timeline = TimelineConfig.load(timeline_config)  # the model's thresholds fill in where it sets none
+    if strategies is not None:
+        if strategies not in STRATEGY_MODES:
+            raise UserError(f"--strategies must be one of {', '.join(STRATEGY_MODES)}, got {strategies!r}")
+        timeline = dataclasses.replace(timeline, strategies=strategies)
     outcomes: Iterable = []
     if not tasks:
         pass  # all finished (or in other shards): no model to load; the index is still refreshed
@@ -270,7 +339,7 @@ def run_annotate_cli(args, read_kwargs: dict[str, Any]) -> int:
                    engine=getattr(args, "engine", "local"), ray_address=getattr(args, "ray_address", None),
                    shard=getattr(args, "shard", None), int8=getattr(args, "int8", False),
                    compile_encoder=getattr(args, "compile", False), bf16=getattr(args, "bf16", False),
-                   keep_documents=False,
+                   keep_documents=False, strategies=getattr(args, "strategies", None),
                    **read_kwargs)
     if res.rows:
         print(format_table(res.rows))

@@ -190,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_options(p)
     p.add_argument("--model", default="default", help="'default', a model directory, 'rules' or 'tfidf'")
     p.add_argument("--timeline-config", default=None, help="timeline parameters (default configs/timeline.yaml)")
+    p.add_argument("--strategies", choices=["all", "repair_windows"], default=None,
+                   help="therapist turns judged for a resolution strategy: every one (all), or those inside a "
+                        "moment or its repair window (repair_windows, the timeline config's default: same moments "
+                        "and resolutions, scored in about 60%% of the time)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda (cuda:N for another GPU)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (local engine default: all cores; Ray engine: threads per model actor, default 1)")

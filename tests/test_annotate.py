@@ -110,3 +110,65 @@ def test_annotate_python_api_returns_what_the_cli_writes(tiny_model_dir, tmp_pat
     assert json.loads(json.dumps(res.documents[0])) == on_disk
     in_memory = annotate([SAMPLE], model=str(tiny_model_dir))
     assert in_memory.documents[0]["moments"] == on_disk["moments"] and not in_memory.written
+
+
+class _RecordingTransformer:
+    """The rules baseline posing as a transformer (scored session by session, like the real one),
+    recording which turns it is asked to judge."""
+
+    kind = "transformer"
+
+    def __init__(self, inner):
+        self.inner, self.taxonomy, self.rule_ = inner, inner.taxonomy, inner.rule_
+        self.judged: list[tuple[str, str]] = []
+
+    def predict_proba(self, items, batch_size=16, device="cpu", progress=False):
+        self.judged.extend((i["role"], i["text"]) for i in items)
+        return self.inner.predict_proba(items)
+
+    def decide(self, probs):
+        return self.inner.decide(probs)
+
+
+def test_annotate_repair_windows_judge_fewer_therapist_turns_with_the_same_timeline(tiny_model_dir):
+    import dataclasses
+
+    from pipeline import read_sessions
+    from pipeline.annotate import annotate_sessions
+    from pipeline.classify.registry import load_classifier
+    from pipeline.timeline import TimelineConfig
+
+    clf = _RecordingTransformer(load_classifier("rules", baseline_of=str(tiny_model_dir)))
+    sessions, _ = read_sessions([SAMPLE])
+    base = TimelineConfig.load(thresholds=clf.rule_.family_thresholds)
+    every = annotate_sessions(sessions, clf, dataclasses.replace(base, strategies="all"))[0]
+    clf.judged.clear()
+    windows = annotate_sessions(sessions, clf, base)[0]
+    assert windows["parameters"]["strategies"] == "repair_windows"
+    assert len(windows["moments"]) >= 2  # the sample's ruptures, as the rules see them
+    for key in ("moments", "segments", "summary"):
+        assert windows[key] == every[key]
+    spans = [(m["start_turn"], max([m["end_turn"], *m["resolution"]["repair_turns"]])) for m in windows["moments"]]
+    for t_all, t in zip(every["turns"], windows["turns"]):
+        if t["role"] == "client":
+            assert t == t_all
+        elif t["strategy_score"] is None:  # not judged: outside every moment and its repair window
+            assert t["strategy"] is None and not any(a <= t["index"] <= b for a, b in spans)
+        else:
+            assert t == t_all
+    n_therapist = sum(t["role"] == "therapist" for t in windows["turns"])
+    judged_therapist = [text for role, text in clf.judged if role == "therapist"]
+    assert 0 < len(judged_therapist) < n_therapist
+    assert len(judged_therapist) == sum(t.get("strategy_score") is not None for t in windows["turns"])
+    assert sum(role == "client" for role, _ in clf.judged) == sum(t["role"] == "client" for t in windows["turns"])
+
+
+def test_annotate_cli_strategies_all_judges_every_therapist_turn(tiny_model_dir, tmp_path):
+    out = tmp_path / "out"
+    assert main(["annotate", str(SAMPLE), "--out", str(out), "--model", str(tiny_model_dir), "--quiet",
+                 "--strategies", "all"]) == 0
+    [doc] = _validate_all(out)
+    assert doc["parameters"]["strategies"] == "all"
+    assert all(t["strategy_score"] is not None for t in doc["turns"] if t["role"] == "therapist")
+    with pytest.raises(SystemExit):
+        main(["annotate", str(SAMPLE), "--out", str(out), "--strategies", "some"])

@@ -1,8 +1,11 @@
 """Moment building (hysteresis, gap merging, edges), resolution, the 3RS grid and the summary."""
 from __future__ import annotations
 
+import pytest
+
+from pipeline.errors import UserError
 from pipeline.timeline import TimelineConfig, build_grid, build_moments, summarise
-from pipeline.timeline.moments import TurnScore
+from pipeline.timeline.moments import TurnScore, repair_window_turns
 
 FAMS = ["withdrawal", "confrontation"]
 CFG = TimelineConfig(high={"withdrawal": 0.5, "confrontation": 0.5}, low_ratio=0.6, max_gap=1, window=3,
@@ -156,3 +159,20 @@ def test_timeline_episode_bootstrap_interval_resamples_sessions():
     assert 0.0 <= lo < 5 / 8 < hi <= 1.0
     assert bootstrap_ci(mixed, "found", "gold") == [lo, hi]  # seeded: the same figures every run
     assert bootstrap_ci([{"found": 0, "gold": 0}] * 3, "found", "gold") is None
+
+
+def test_timeline_repair_window_turns_are_the_therapist_turns_resolution_reads():
+    # moment on client turns 3-5; window=3 therapist turns after it: 6, 8, 10. A second moment at 15.
+    turns = scored([0.1, 0.8, 0.6, 0.1, 0.1, 0.1, 0.1, 0.9, 0.1], strategies={4: "validate"})
+    moments = build_moments(turns, FAMS, CFG)
+    assert [(m.start_turn, m.end_turn) for m in moments] == [(3, 5), (15, 15)]
+    assert repair_window_turns(turns, moments, CFG) == [4, 6, 8, 10, 16]
+    assert repair_window_turns(turns, [], CFG) == []
+
+
+def test_timeline_config_rejects_an_unknown_strategies_mode_naming_the_file(tmp_path):
+    path = tmp_path / "timeline.yaml"
+    path.write_text("resolution:\n  strategies: some\n")
+    with pytest.raises(UserError, match=r"timeline\.yaml: resolution\.strategies must be one of all, repair_windows"):
+        TimelineConfig.load(path)
+    assert TimelineConfig.load().strategies == "repair_windows"  # the shipped default

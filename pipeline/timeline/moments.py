@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import yaml
 
+from ..errors import UserError
 from ..taxonomy import CONFIG_DIR
 
 DEFAULT_TIMELINE_CONFIG = CONFIG_DIR / "timeline.yaml"
@@ -23,6 +24,10 @@ class TimelineConfig:
     single_turn_peak: float = 0.0
     window: int = 3
     after_turns: int = 2
+    # Which therapist turns get a strategy: "all", or "repair_windows" (only those inside a moment
+    # or its repair window, the turns 3RS codes as responses to a rupture; moments and resolutions
+    # are the same either way, and the session is scored in about 60% of the time).
+    strategies: str = "all"
     long_moment_turns: int = 3
     segment_seconds: float = 300.0
     segment_turns: int = 30
@@ -36,6 +41,7 @@ class TimelineConfig:
                    min_client_turns=int(m.get("min_client_turns", 1)),
                    single_turn_peak=float(m.get("single_turn_peak", 0.0)),
                    window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
+                   strategies=_strategies_mode(r.get("strategies", "all"), path or DEFAULT_TIMELINE_CONFIG),
                    long_moment_turns=int(s.get("long_moment_turns", 3)),
                    segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
 
@@ -43,6 +49,15 @@ class TimelineConfig:
         if isinstance(self.high, dict):
             return float(self.high.get(family, 0.5))
         return float(self.high) if self.high is not None else 0.5
+
+
+STRATEGY_MODES = ("all", "repair_windows")
+
+
+def _strategies_mode(value: Any, path: str | Path) -> str:
+    if value not in STRATEGY_MODES:
+        raise UserError(f"{path}: resolution.strategies must be one of {', '.join(STRATEGY_MODES)}, got {value!r}")
+    return str(value)
 
 
 @dataclass
@@ -142,8 +157,8 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
     return moments
 
 
-def _resolution(turns: Sequence[TurnScore], family: str, start_turn: int, end_turn: int, low: float,
-                cfg: TimelineConfig) -> dict[str, Any]:
+def _window_end(turns: Sequence[TurnScore], end_turn: int, cfg: TimelineConfig) -> int:
+    """The last turn of a moment's repair window: its `window`-th therapist turn after the moment."""
     window_end = end_turn
     seen_therapist = 0
     for t in turns:
@@ -152,6 +167,19 @@ def _resolution(turns: Sequence[TurnScore], family: str, start_turn: int, end_tu
             window_end = t.index
             if seen_therapist >= cfg.window:
                 break
+    return window_end
+
+
+def repair_window_turns(turns: Sequence[TurnScore], moments: Sequence[Moment], cfg: TimelineConfig) -> list[int]:
+    """Indices of the therapist turns whose strategy can decide a moment's resolution: those inside
+    a moment or in its repair window. Only these need a strategy for the timeline to be complete."""
+    windows = [(m.start_turn, _window_end(turns, m.end_turn, cfg)) for m in moments]
+    return [t.index for t in turns if t.role == "therapist" and any(a <= t.index <= b for a, b in windows)]
+
+
+def _resolution(turns: Sequence[TurnScore], family: str, start_turn: int, end_turn: int, low: float,
+                cfg: TimelineConfig) -> dict[str, Any]:
+    window_end = _window_end(turns, end_turn, cfg)
     repair = [t for t in turns if start_turn <= t.index <= window_end and t.role == "therapist" and t.strategy]
     after = [t for t in turns if t.index > end_turn and t.role == "client"][: cfg.after_turns]
     if after:
