@@ -79,6 +79,34 @@ def test_bench_scripts_refuse_a_missing_model(tmp_path):
     assert proc.returncode != 0 and "no model at" in proc.stderr and "make model" in proc.stderr
 
 
+def test_bench_floor_runs_the_turns_the_pipeline_judges(tiny_model_dir):
+    import dataclasses
+
+    import numpy as np
+
+    from bench_throughput import floor_batches
+    from pipeline.annotate import score_sessions
+    from pipeline.classify.registry import load_classifier
+    from pipeline.corpus.schema import load_sessions
+    from pipeline.timeline import TimelineConfig
+    from pipeline.timeline.episodes import gold_session_to_session
+
+    clf = load_classifier(str(tiny_model_dir))
+    sessions = [gold_session_to_session(g) for g in load_sessions()[:2]]
+    # a low bar, so the tiny model's scores make moments and some therapist turns are judged
+    windows = TimelineConfig(high=0.2, min_client_turns=1, strategies="repair_windows")
+    judged = [int((~np.isnan(p.strategy[:, 0])).sum()) for p in score_sessions(sessions, clf, timeline=windows)]
+    n_client = sum(t.role == "client" for s in sessions for t in s.turns)
+    n_therapist = sum(len(s.turns) for s in sessions) - n_client
+    assert n_client < sum(judged) < n_client + n_therapist
+
+    def rows(timeline):
+        return sum(int(b["input_ids"].shape[0]) for b in floor_batches(clf, sessions, 16, timeline=timeline))
+
+    assert rows(windows) == sum(judged)
+    assert rows(dataclasses.replace(windows, strategies="all")) == n_client + n_therapist
+
+
 @pytest.mark.slow
 def test_bench_run_all_quick_prints_every_figure(tiny_model_dir, tmp_path):
     out = tmp_path / "all.json"
@@ -89,7 +117,7 @@ def test_bench_run_all_quick_prints_every_figure(tiny_model_dir, tmp_path):
     figures = {r["figure"] for r in json.loads(out.read_text())["summary"]}
     for wanted in ("fp32: end-to-end turns/s", "int8: end-to-end turns/s", "fp32: pipeline time / floor",
                    "rules baseline: end-to-end turns/s", "tfidf baseline: end-to-end turns/s",
-                   "model load (fp32), s"):
+                   "model load (fp32, with the spaCy segmenter), s", "repair-window strategies (default) / all strategies, end-to-end speed-up"):
         assert wanted in figures
     assert any(f.startswith("peak RSS, 60-session batch") for f in figures)
     assert any(f.startswith("int8 = fp32 family labels") for f in figures)
