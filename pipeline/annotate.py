@@ -88,7 +88,7 @@ def _forget_outside_windows(session: Session, probs: TurnProbabilities, classifi
     turns = _turn_scores(session, probs, classifier)[0]
     keep = set(repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline))
     for r, t in enumerate(session.turns):
-        if t.role == "therapist" and r not in keep:
+        if t.role == "therapist" and t.index not in keep:
             probs.family[r], probs.subtype[r], probs.strategy[r] = np.nan, np.nan, np.nan
     return probs
 

@@ -161,6 +161,10 @@ def test_annotate_repair_windows_judge_fewer_therapist_turns_with_the_same_timel
     assert 0 < len(judged_therapist) < n_therapist
     assert len(judged_therapist) == sum(t.get("strategy_score") is not None for t in windows["turns"])
     assert sum(role == "client" for role, _ in clf.judged) == sum(t["role"] == "client" for t in windows["turns"])
+    # the baselines score every turn in one go and then forget the same therapist turns
+    rules = annotate_sessions(sessions, clf.inner, base)[0]
+    for key in ("turns", "moments", "segments", "summary"):
+        assert rules[key] == windows[key]
 
 
 def test_annotate_cli_strategies_all_judges_every_therapist_turn(tiny_model_dir, tmp_path):
