@@ -63,6 +63,13 @@ def _fill(probs: TurnProbabilities, rows: Sequence[int], part: TurnProbabilities
         probs.roles[r] = part.roles[k]
 
 
+def _therapist_turns_to_judge(session: Session, probs: TurnProbabilities, classifier,
+                              timeline: TimelineConfig) -> list[int]:
+    """The therapist turns in the repair windows of the moments that the client scores make."""
+    turns = _turn_scores(session, probs, classifier)[0]
+    return repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline)
+
+
 def _score_in_two_passes(session: Session, classifier, timeline: TimelineConfig, batch_size: int,
                          device: str) -> TurnProbabilities:
     """Client turns first; then only the therapist turns whose strategy can decide a moment's
@@ -75,8 +82,7 @@ def _score_in_two_passes(session: Session, classifier, timeline: TimelineConfig,
     _fill(probs, client, classifier.predict_proba([items[i] for i in client], batch_size=batch_size, device=device))
     for i in therapist:
         probs.roles[i] = "therapist"
-    turns = _turn_scores(session, probs, classifier)[0]
-    need = repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline)
+    need = _therapist_turns_to_judge(session, probs, classifier, timeline)
     if need:
         _fill(probs, need, classifier.predict_proba([items[i] for i in need], batch_size=batch_size, device=device))
     return probs
@@ -85,8 +91,7 @@ def _score_in_two_passes(session: Session, classifier, timeline: TimelineConfig,
 def _forget_outside_windows(session: Session, probs: TurnProbabilities, classifier,
                             timeline: TimelineConfig) -> TurnProbabilities:
     """The same result as two passes, for the baselines (they score every turn at once: it is cheap)."""
-    turns = _turn_scores(session, probs, classifier)[0]
-    keep = set(repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline))
+    keep = set(_therapist_turns_to_judge(session, probs, classifier, timeline))
     for r, t in enumerate(session.turns):
         if t.role == "therapist" and t.index not in keep:
             probs.family[r], probs.subtype[r], probs.strategy[r] = np.nan, np.nan, np.nan
