@@ -20,6 +20,8 @@ from pathlib import Path
 
 from common import emit, peak_rss_mb, resolve_model, table
 
+from pipeline.timeline.moments import STRATEGY_MODES
+
 
 def floor_batches(classifier, sessions, batch_size: int, per_session: bool = True, timeline=None) -> list[dict]:
     """The collated batches the classifier's forward pass sees for these sessions: with the
@@ -73,7 +75,7 @@ def main() -> None:
     ap.add_argument("--group", type=int, default=10, help="files per alternation group (default 10)")
     ap.add_argument("--global-floor", action="store_true",
                     help="also time the floor with length buckets across each group's sessions (not per session)")
-    ap.add_argument("--strategies", choices=["all", "repair_windows"], default=None,
+    ap.add_argument("--strategies", choices=STRATEGY_MODES, default=None,
                     help="therapist turns judged for a strategy (annotate --strategies; default: the timeline config)")
     ap.add_argument("--label", default=None)
     ap.add_argument("--json", default=None)

@@ -21,7 +21,7 @@ from .errors import InputError, UserError
 from .model import Session
 from .taxonomy import NONE
 from .timeline import TimelineConfig, build_grid, build_moments, summarise
-from .timeline.moments import STRATEGY_MODES, TurnScore, repair_window_turns
+from .timeline.moments import TurnScore, check_strategies_mode, repair_window_turns
 
 SCHEMA_VERSION = "rupture-annotation/1.0"
 QUOTES_NOTICE = "Contains transcript text (sensitive clinical data): store and share it as you would the transcript."
@@ -49,18 +49,17 @@ def _rows(probs: TurnProbabilities, a: int, b: int) -> TurnProbabilities:
                              roles=probs.roles[a:b])
 
 
-def _unjudged(n: int, classifier) -> TurnProbabilities:
-    """Probabilities for `n` turns, all NaN until filled: a NaN row is a turn the classifier did not judge."""
-    t = classifier.taxonomy
+def _unjudged(roles: list[str], classifier) -> TurnProbabilities:
+    """Probabilities for turns with these roles, all NaN until filled: a NaN row is a turn the
+    classifier did not judge."""
+    t, n = classifier.taxonomy, len(roles)
     return TurnProbabilities(family=np.full((n, len(t.family_labels)), np.nan),
                              subtype=np.full((n, len(t.subtypes)), np.nan),
-                             strategy=np.full((n, len(t.strategy_labels)), np.nan), roles=[""] * n)
+                             strategy=np.full((n, len(t.strategy_labels)), np.nan), roles=roles)
 
 
 def _fill(probs: TurnProbabilities, rows: Sequence[int], part: TurnProbabilities) -> None:
-    for k, r in enumerate(rows):
-        probs.family[r], probs.subtype[r], probs.strategy[r] = part.family[k], part.subtype[k], part.strategy[k]
-        probs.roles[r] = part.roles[k]
+    probs.family[rows], probs.subtype[rows], probs.strategy[rows] = part.family, part.subtype, part.strategy
 
 
 def _therapist_turns_to_judge(session: Session, probs: TurnProbabilities, classifier,
@@ -76,12 +75,9 @@ def _score_in_two_passes(session: Session, classifier, timeline: TimelineConfig,
     resolution (`repair_window_turns`). Moments and resolutions come out exactly as when every turn
     is judged: they read client scores and the strategies inside repair windows, nothing else."""
     items = session_items(session)
-    probs = _unjudged(len(items), classifier)
+    probs = _unjudged([it["role"] for it in items], classifier)
     client = [i for i, it in enumerate(items) if it["role"] != "therapist"]
-    therapist = [i for i, it in enumerate(items) if it["role"] == "therapist"]
     _fill(probs, client, classifier.predict_proba([items[i] for i in client], batch_size=batch_size, device=device))
-    for i in therapist:
-        probs.roles[i] = "therapist"
     need = _therapist_turns_to_judge(session, probs, classifier, timeline)
     if need:
         _fill(probs, need, classifier.predict_proba([items[i] for i in need], batch_size=batch_size, device=device))
@@ -287,9 +283,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
                           segmenter=segmenter, read_kwargs=dict(read_kwargs), keep_documents=keep_documents)
     timeline = TimelineConfig.load(timeline_config)  # the model's thresholds fill in where it sets none
     if strategies is not None:
-        if strategies not in STRATEGY_MODES:
-            raise UserError(f"--strategies must be one of {', '.join(STRATEGY_MODES)}, got {strategies!r}")
-        timeline = dataclasses.replace(timeline, strategies=strategies)
+        timeline = dataclasses.replace(timeline, strategies=check_strategies_mode(strategies, "--strategies"))
     outcomes: Iterable = []
     if not tasks:
         pass  # all finished (or in other shards): no model to load; the index is still refreshed

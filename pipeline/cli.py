@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputError, UserError
+from .timeline.moments import STRATEGY_MODES
 
 EXIT_USER_ERROR = 2
 EXIT_SOME_FAILED = 1
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_options(p)
     p.add_argument("--model", default="default", help="'default', a model directory, 'rules' or 'tfidf'")
     p.add_argument("--timeline-config", default=None, help="timeline parameters (default configs/timeline.yaml)")
-    p.add_argument("--strategies", choices=["all", "repair_windows"], default=None,
+    p.add_argument("--strategies", choices=STRATEGY_MODES, default=None,
                    help="therapist turns judged for a resolution strategy: every one (all), or those inside a "
                         "moment or its repair window (repair_windows, the timeline config's default: same moments "
                         "and resolutions, scored in about 60%% of the time)")

@@ -41,7 +41,8 @@ class TimelineConfig:
                    min_client_turns=int(m.get("min_client_turns", 1)),
                    single_turn_peak=float(m.get("single_turn_peak", 0.0)),
                    window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
-                   strategies=_strategies_mode(r.get("strategies", "all"), path or DEFAULT_TIMELINE_CONFIG),
+                   strategies=check_strategies_mode(r.get("strategies", "all"),
+                                                    f"{path or DEFAULT_TIMELINE_CONFIG}: resolution.strategies"),
                    long_moment_turns=int(s.get("long_moment_turns", 3)),
                    segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
 
@@ -54,9 +55,10 @@ class TimelineConfig:
 STRATEGY_MODES = ("all", "repair_windows")
 
 
-def _strategies_mode(value: Any, path: str | Path) -> str:
+def check_strategies_mode(value: Any, what: str) -> str:
+    """`value` if it is one of STRATEGY_MODES; else a one-line error naming `what` set it."""
     if value not in STRATEGY_MODES:
-        raise UserError(f"{path}: resolution.strategies must be one of {', '.join(STRATEGY_MODES)}, got {value!r}")
+        raise UserError(f"{what} must be one of {', '.join(STRATEGY_MODES)}, got {value!r}")
     return str(value)
 
 
