@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .classify.augment import asr_style, asr_style_item
 from .classify.registry import load_classifier, model_dir
 from .corpus.schema import load_items
 from .errors import UserError
@@ -19,6 +20,8 @@ def run_evaluate(args) -> int:
         items = [i for i in items if i["split"] == args.split]
     if not items:
         raise UserError(f"no items in split {args.split!r} of {args.data or 'data/turns.jsonl'} (try --split all)")
+    if getattr(args, "asr_style", False):
+        items = [asr_style_item(i) for i in items]
     results = {"transformer" if clf.kind == "transformer" else clf.kind: evaluate_classifier(clf, items, taxonomy)}
     if not args.no_baselines and clf.kind == "transformer":
         base_dir = model_dir(args.model) if args.model != "default" else None
@@ -26,7 +29,8 @@ def run_evaluate(args) -> int:
             if (Path(base_dir or model_dir("default")) / "baselines" / name).exists():
                 results[name] = evaluate_classifier(load_classifier(name, baseline_of=str(base_dir) if base_dir else None),
                                                     items, taxonomy)
-    print(f"{len(items)} items ({args.split}) from {args.data or 'data/turns.jsonl'}")
+    print(f"{len(items)} items ({args.split}) from {args.data or 'data/turns.jsonl'}"
+          + (", re-written ASR-style (lower case, no punctuation)" if getattr(args, "asr_style", False) else ""))
     print(format_table([summary_row(n, m) for n, m in results.items()]))
     first = next(iter(results.values()))
     if "family" in first:
@@ -40,9 +44,11 @@ def run_evaluate(args) -> int:
             print(f"  {lab:>14} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
     if args.sessions:
         from .corpus.schema import load_sessions
-        from .timeline.episodes import evaluate_episodes
+        from .timeline.episodes import evaluate_episodes, format_interval
 
         golds = [g for g in load_sessions(args.sessions) if args.split == "all" or g["split"] == args.split]
+        if getattr(args, "asr_style", False):
+            golds = [dict(g, turns=[dict(t, text=asr_style(t["text"])) for t in g["turns"]]) for g in golds]
         print(f"\nsession timelines: {len(golds)} gold sessions ({args.split}) from {args.sessions}")
         for name in list(results):
             clf_n = clf if name in ("transformer", clf.kind) else load_classifier(
@@ -50,15 +56,15 @@ def run_evaluate(args) -> int:
             ep = evaluate_episodes(clf_n, golds)
             results[name]["episodes"] = ep
             if ep:
-                print(f"  {name:>12}: episode recall {ep['recall']} {_ci(ep['recall_ci95'])}, precision "
-                      f"{ep['precision']} {_ci(ep['precision_ci95'])}, resolution accuracy {ep['resolution_accuracy']} "
+                print(f"  {name:>12}: episode recall {ep['recall']} {format_interval(ep['recall_ci95'])}, precision "
+                      f"{ep['precision']} {format_interval(ep['precision_ci95'])}, resolution accuracy {ep['resolution_accuracy']} "
                       f"({ep['gold_episodes']} gold episodes, {ep['predicted_moments']} moments; 95% intervals "
                       "from resampling sessions)")
+    if getattr(args, "asr_style", False):
+        for metrics in results.values():
+            metrics["text"] = "asr-style"
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2))
         print(f"\nmetrics written to {args.out}")
     return 0
 
-
-def _ci(interval) -> str:
-    return f"[{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""

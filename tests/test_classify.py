@@ -177,3 +177,36 @@ def test_classify_train_device_cuda_without_a_gpu_is_a_clear_error(tmp_path, mon
     with pytest.raises(UserError, match=r"gpu.yaml: train.device: cuda asked for, but no CUDA GPU"):
         train_from_config(path, out_dir=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_classify_evaluate_cli_scores_asr_style_rewrites(tiny_model, mini, tmp_path, capsys):
+    """`rupture evaluate --asr-style` scores the same items re-written as a recogniser prints them."""
+    from pipeline.classify.augment import asr_style_item
+    from pipeline.cli import main
+    from pipeline.evaluation import evaluate_classifier
+
+    clf, path = tiny_model
+    assert any(asr_style_item(i)["text"] != i["text"] for i in mini["dev"]), "the fixture needs written dev turns"
+    plain, asr = tmp_path / "plain.json", tmp_path / "asr.json"
+    common = ["evaluate", "--model", str(path), "--data", str(MINI), "--split", "dev", "--no-baselines"]
+    assert main(common + ["--out", str(plain)]) == 0
+    assert main(common + ["--asr-style", "--out", str(asr)]) == 0
+    assert "re-written ASR-style" in capsys.readouterr().out
+    got = json.loads(asr.read_text())["transformer"]
+    expected = evaluate_classifier(clf, [asr_style_item(i) for i in mini["dev"]], clf.taxonomy)
+    assert got["text"] == "asr-style" and "text" not in json.loads(plain.read_text())["transformer"]
+    assert got["family"]["macro_f1"] == pytest.approx(expected["family"]["macro_f1"])
+    assert got["family"]["confusion"] == expected["family"]["confusion"]
+
+
+def test_classify_build_reports_the_test_split_rewritten_asr_style(tiny_model_dir, mini):
+    from pipeline.classify.augment import asr_style_item
+    from pipeline.classify.transformer import TransformerTurnClassifier
+    from pipeline.evaluation import evaluate_classifier
+
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    clf = TransformerTurnClassifier.from_pretrained(tiny_model_dir)
+    expected = evaluate_classifier(clf, [asr_style_item(i) for i in mini["test"]], clf.taxonomy)
+    assert metrics["test_asr_style"]["n_client"] == expected["n_client"] > 0
+    assert metrics["test_asr_style"]["family_macro_f1"] == pytest.approx(expected["family"]["macro_f1"])
+    assert "re-written as ASR prints it" in (tiny_model_dir / "MODEL_CARD.md").read_text()

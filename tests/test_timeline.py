@@ -150,7 +150,7 @@ def test_timeline_config_file_sets_corroboration(tmp_path):
 
 
 def test_timeline_episode_bootstrap_interval_resamples_sessions():
-    from pipeline.timeline.episodes import bootstrap_ci
+    from pipeline.timeline.episodes import bootstrap_ci, format_interval
 
     same = [{"found": 3, "gold": 4}] * 6
     assert bootstrap_ci(same, "found", "gold") == [0.75, 0.75]  # no spread between sessions, no spread at all
@@ -159,6 +159,7 @@ def test_timeline_episode_bootstrap_interval_resamples_sessions():
     assert 0.0 <= lo < 5 / 8 < hi <= 1.0
     assert bootstrap_ci(mixed, "found", "gold") == [lo, hi]  # seeded: the same figures every run
     assert bootstrap_ci([{"found": 0, "gold": 0}] * 3, "found", "gold") is None
+    assert format_interval([0.6111, 1.0]) == "[0.61, 1.00]" and format_interval(None) == "-"
 
 
 def test_timeline_repair_window_turns_are_the_therapist_turns_resolution_reads():

@@ -22,9 +22,11 @@ def encode_items(items: Sequence[dict[str, Any]], tokenizer, max_length: int = 1
     The judged turn keeps up to `max_target` tokens (its start: what the client says first); the
     context fills the rest from the *end*, so the turns nearest the judged one survive truncation.
     """
+    # Whole turns are tokenised and cut here, so a turn longer than the encoder's 512 positions is
+    # expected: verbose=False keeps the tokenizer from warning about it.
     ctx_ids = tokenizer([context_string(i.get("context") or [], context_turns) for i in items],
-                        add_special_tokens=False)["input_ids"]
-    tgt_ids = tokenizer([target_string(i) for i in items], add_special_tokens=False)["input_ids"]
+                        add_special_tokens=False, verbose=False)["input_ids"]
+    tgt_ids = tokenizer([target_string(i) for i in items], add_special_tokens=False, verbose=False)["input_ids"]
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     out = []
     for ctx, tgt in zip(ctx_ids, tgt_ids):

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from ..evaluation import format_table, summary_row
+from ..timeline.episodes import format_interval
 
 
 def _per_label_table(per_label: dict[str, dict[str, float]]) -> str:
@@ -55,6 +56,10 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
             lines += ["### Resolution strategy, per label (transformer)", "", _per_label_table(tr["strategy"]["per_label"]), ""]
         lines += ["### By style (family macro-F1)", ""]
         lines += [f"- {s}: {v['family_macro_f1']:.3f} (n={v['n']})" for s, v in tr.get("by_style", {}).items()]
+        asr = metrics.get("test_asr_style") or {}
+        if asr.get("family_macro_f1") is not None:
+            lines += [f"- every test turn re-written as ASR prints it (lower case, no punctuation): "
+                      f"{asr['family_macro_f1']:.3f} (n={asr['n_client']}; `rupture evaluate --asr-style`)"]
         if "hard_negatives" in tr:
             hn = tr["hard_negatives"]
             lines += ["", f"### Hard negatives: false-positive rate {hn['false_positive_rate']:.3f} (n={hn['n']})", ""]
@@ -64,8 +69,8 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
         lines += ["", "## Session timelines: gold episodes in the test-split sessions", "",
                   format_table([{"model": n, "sessions": e.get("sessions"), "gold_episodes": e.get("gold_episodes"),
                                  "moments": e.get("predicted_moments"), "recall": e.get("recall"),
-                                 "recall_95%": _interval(e.get("recall_ci95")), "precision": e.get("precision"),
-                                 "precision_95%": _interval(e.get("precision_ci95")),
+                                 "recall_95%": format_interval(e.get("recall_ci95")), "precision": e.get("precision"),
+                                 "precision_95%": format_interval(e.get("precision_ci95")),
                                  "resolution_acc": e.get("resolution_accuracy")}
                                 for n, e in eps.items() if e]),
                   "", "An episode is found when a moment of the same family overlaps it; resolution accuracy is over "
@@ -89,6 +94,3 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
     ]
     (directory / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
 
-
-def _interval(ci) -> str:
-    return f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else "-"

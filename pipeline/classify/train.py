@@ -41,6 +41,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def gather_items(cfg: dict[str, Any], taxonomy) -> dict[str, list[dict[str, Any]]]:
     from ..corpus.build import session_items
     from ..corpus.schema import SPLITS, load_items, load_sessions
+    from .augment import with_asr_style
 
     data = cfg.get("data", {})
     turn_paths = data.get("turns", "data/turns.jsonl")
@@ -65,7 +66,20 @@ def gather_items(cfg: dict[str, Any], taxonomy) -> dict[str, list[dict[str, Any]
     for extra in data.get("extra_train", []) or []:
         more, _ = load_items([_resolve(extra)], taxonomy)
         splits["train"].extend(more)
+    fraction = float(data.get("asr_style_fraction", 0.0))
+    if fraction:
+        splits["train"] = with_asr_style(splits["train"], fraction, seed=int(cfg.get("seed", 13)))
     return splits
+
+
+def asr_style_figures(clf, items: list[dict[str, Any]], taxonomy) -> dict[str, Any]:
+    """The same turns as a speech recogniser prints them: how much the model leans on punctuation."""
+    from ..evaluation import evaluate_classifier
+    from .augment import asr_style_item
+
+    m = evaluate_classifier(clf, [asr_style_item(i) for i in items], taxonomy)
+    return {"n_client": m.get("n_client", 0), "family_macro_f1": m.get("family", {}).get("macro_f1"),
+            "hard_negative_fpr": m.get("hard_negatives", {}).get("false_positive_rate")}
 
 
 def gold_sessions(cfg: dict[str, Any], split: str) -> list[dict[str, Any]]:
@@ -121,6 +135,8 @@ def train_from_config(config_path: str | Path, out_dir: str | Path | None = None
     for split in ("dev", "test"):
         if splits[split]:
             metrics[split] = {name: evaluate_classifier(m, splits[split], taxonomy) for name, m in models.items()}
+    if splits["test"]:
+        metrics["test_asr_style"] = asr_style_figures(clf, splits["test"], taxonomy)
     golds = gold_sessions(cfg, "test")
     if golds:
         metrics["episodes_test"] = {name: evaluate_episodes(m, golds) for name, m in models.items()}

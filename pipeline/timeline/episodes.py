@@ -82,6 +82,11 @@ def bootstrap_ci(per_session: Sequence[dict[str, Any]], hits: str, total: str, d
     return [round(float(np.percentile(ratios, 2.5)), 4), round(float(np.percentile(ratios, 97.5)), 4)]
 
 
+def format_interval(ci: Sequence[float] | None) -> str:
+    """A 95% interval as printed by `rupture evaluate` and the model card: "[0.61, 1.00]", or "-"."""
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "-"
+
+
 def evaluate_episodes(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> dict[str, Any]:
     from ..annotate import annotate_sessions
 
