@@ -68,3 +68,19 @@ def test_augment_training_data_rewrites_train_split_only():
     labels = lambda items: [(i["family"], i["subtype"], i["strategy"]) for i in items]  # noqa: E731
     assert labels(mixed["train"]) == labels(plain["train"])
     assert mixed["dev"] == plain["dev"] and mixed["test"] == plain["test"]
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, "some", True])
+def test_augment_config_with_a_bad_fraction_is_a_clear_error_naming_the_file(tmp_path, value):
+    import yaml
+
+    from pipeline.cli import main
+    from pipeline.classify.train import load_config
+    from pipeline.errors import UserError
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump({"name": "mine", "data": {"asr_style_fraction": value}}))
+    with pytest.raises(UserError, match=r"mine.yaml: data.asr_style_fraction must be a number from 0 to 1"):
+        load_config(path)
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert not (tmp_path / "out").exists()

@@ -35,6 +35,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{path}: invalid YAML ({err})") from None
     if not isinstance(cfg, dict) or "name" not in cfg:
         raise UserError(f"{path}: config needs at least 'name' (see configs/default.yaml)")
+    fraction = (cfg.get("data") or {}).get("asr_style_fraction", 0.0)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+        raise UserError(f"{path}: data.asr_style_fraction must be a number from 0 to 1, not {fraction!r}")
     return cfg
 
 
