@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .classify.augment import asr_style, asr_style_item
+from .classify.augment import asr_style_item, asr_style_session
 from .classify.registry import load_classifier, model_dir
 from .corpus.schema import load_items
 from .errors import UserError
@@ -20,7 +20,8 @@ def run_evaluate(args) -> int:
         items = [i for i in items if i["split"] == args.split]
     if not items:
         raise UserError(f"no items in split {args.split!r} of {args.data or 'data/turns.jsonl'} (try --split all)")
-    if getattr(args, "asr_style", False):
+    asr = getattr(args, "asr_style", False)
+    if asr:
         items = [asr_style_item(i) for i in items]
     results = {"transformer" if clf.kind == "transformer" else clf.kind: evaluate_classifier(clf, items, taxonomy)}
     if not args.no_baselines and clf.kind == "transformer":
@@ -30,7 +31,7 @@ def run_evaluate(args) -> int:
                 results[name] = evaluate_classifier(load_classifier(name, baseline_of=str(base_dir) if base_dir else None),
                                                     items, taxonomy)
     print(f"{len(items)} items ({args.split}) from {args.data or 'data/turns.jsonl'}"
-          + (", re-written ASR-style (lower case, no punctuation)" if getattr(args, "asr_style", False) else ""))
+          + (", re-written ASR-style (lower case, no punctuation)" if asr else ""))
     print(format_table([summary_row(n, m) for n, m in results.items()]))
     first = next(iter(results.values()))
     if "family" in first:
@@ -47,8 +48,8 @@ def run_evaluate(args) -> int:
         from .timeline.episodes import evaluate_episodes, format_interval
 
         golds = [g for g in load_sessions(args.sessions) if args.split == "all" or g["split"] == args.split]
-        if getattr(args, "asr_style", False):
-            golds = [dict(g, turns=[dict(t, text=asr_style(t["text"])) for t in g["turns"]]) for g in golds]
+        if asr:
+            golds = [asr_style_session(g) for g in golds]
         print(f"\nsession timelines: {len(golds)} gold sessions ({args.split}) from {args.sessions}")
         for name in list(results):
             clf_n = clf if name in ("transformer", clf.kind) else load_classifier(
@@ -60,7 +61,7 @@ def run_evaluate(args) -> int:
                       f"{ep['precision']} {format_interval(ep['precision_ci95'])}, resolution accuracy {ep['resolution_accuracy']} "
                       f"({ep['gold_episodes']} gold episodes, {ep['predicted_moments']} moments; 95% intervals "
                       "from resampling sessions)")
-    if getattr(args, "asr_style", False):
+    if asr:
         for metrics in results.values():
             metrics["text"] = "asr-style"
     if args.out:

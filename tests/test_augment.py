@@ -84,3 +84,15 @@ def test_augment_config_with_a_bad_fraction_is_a_clear_error_naming_the_file(tmp
         load_config(path)
     assert main(["train", "--config", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_augment_asr_style_session_rewrites_every_turn_and_keeps_episodes():
+    from pipeline.classify.augment import asr_style_session
+
+    gold = {"id": "s-x", "episodes": [{"first_turn": 1, "last_turn": 1}],
+            "turns": [{"role": "therapist", "text": "You seem upset, Jo?"}, {"role": "client", "text": "No. I'm fine.",
+                                                                              "family": "withdrawal"}]}
+    out = asr_style_session(gold)
+    assert [t["text"] for t in out["turns"]] == ["you seem upset jo", "no im fine"]
+    assert out["turns"][1]["family"] == "withdrawal" and out["episodes"] == gold["episodes"]
+    assert gold["turns"][1]["text"] == "No. I'm fine."

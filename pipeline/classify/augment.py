@@ -32,6 +32,11 @@ def asr_style_item(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def asr_style_session(session: dict[str, Any]) -> dict[str, Any]:
+    """A gold session (data/sessions.jsonl) with every turn's text in ASR style; labels unchanged."""
+    return dict(session, turns=[dict(t, text=asr_style(t["text"])) for t in session["turns"]])
+
+
 def with_asr_style(items: Sequence[dict[str, Any]], fraction: float, seed: int) -> list[dict[str, Any]]:
     """A seeded `fraction` of the items that are not already ASR-style, re-written; the rest as they are.
 
