@@ -88,6 +88,8 @@ def cmd_corpus(args) -> int:
 
         counts = build_corpus()
         print(f"wrote data/turns.jsonl ({counts['items']} items) and data/sessions.jsonl ({counts['sessions']} sessions)")
+        if counts["second_coder"]:
+            print(f"wrote data/sessions-second-coder.jsonl ({counts['second_coder']} sessions coded a second time)")
         if update_card(DATA_DIR / "README.md", load_items()[0], load_sessions()):
             print("updated the counts in data/README.md")
         return 0
@@ -184,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--asr-style", action="store_true",
                    help="re-write every turn the way speech recognisers print it (lower case, no punctuation) "
                         "before scoring: how much the model relies on punctuation")
+    p.add_argument("--second-coder", metavar="JSONL",
+                   help="with --sessions: a second coder's episodes for the same sessions (e.g. "
+                        "data/sessions-second-coder.jsonl): human agreement next to the model's")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("annotate", help="annotate transcripts: per-session JSON, CSV and HTML timeline reports",

@@ -61,6 +61,8 @@ def run_evaluate(args) -> int:
                       f"{ep['precision']} {format_interval(ep['precision_ci95'])}, resolution accuracy {ep['resolution_accuracy']} "
                       f"({ep['gold_episodes']} gold episodes, {ep['predicted_moments']} moments; 95% intervals "
                       "from resampling sessions)")
+        if getattr(args, "second_coder", None):
+            results["second_coder"] = second_coder_figures(clf, golds, args.second_coder, asr)
     if asr:
         for metrics in results.values():
             metrics["text"] = "asr-style"
@@ -69,3 +71,35 @@ def run_evaluate(args) -> int:
         print(f"\nmetrics written to {args.out}")
     return 0
 
+
+
+def second_coder_figures(clf, golds: list[dict], path: str, asr: bool = False) -> dict:
+    """Human agreement next to the model's: the second coder against the gold (first) coder, the
+    model against each, and the model's moments that either coder marked."""
+    from .annotate import annotate_sessions
+    from .corpus.schema import load_sessions
+    from .timeline.episodes import (coder_agreement, confirmed_by_either, format_interval, gold_session_to_session,
+                                    match_episodes)
+
+    coded = {s["id"]: s for s in load_sessions(path)}
+    golds = [g for g in golds if g["id"] in coded]
+    if not golds:
+        raise UserError(f"{path}: no session in it is among the gold sessions evaluated")
+    second = [coded[g["id"]] for g in golds]
+    if asr:
+        second = [asr_style_session(s) for s in second]
+    docs = annotate_sessions([gold_session_to_session(g) for g in golds], clf)
+    figures = {"sessions": len(golds), "second_vs_first": coder_agreement(golds, second),
+               "model_vs_first": match_episodes(docs, golds), "model_vs_second": match_episodes(docs, second),
+               "model_confirmed_by_either": confirmed_by_either(docs, golds, second)}
+    print(f"\nsecond coder ({path}, {len(golds)} of these sessions coded blind a second time):")
+    for key, label in (("second_vs_first", "second coder vs gold"), ("model_vs_first", "model vs gold"),
+                       ("model_vs_second", "model vs second coder")):
+        ep = figures[key]
+        print(f"  {label:>22}: recall {ep['recall']} {format_interval(ep['recall_ci95'])}, precision {ep['precision']} "
+              f"{format_interval(ep['precision_ci95'])}, resolution agreement {ep['resolution_accuracy']} "
+              f"({ep['gold_episodes']} reference episodes, {ep['predicted_moments']} marked)")
+    either = figures["model_confirmed_by_either"]
+    print(f"  model moments that either coder marked: {either['confirmed']} of {either['moments']} "
+          f"({either['precision']})")
+    return figures

@@ -210,3 +210,63 @@ def test_classify_build_reports_the_test_split_rewritten_asr_style(tiny_model_di
     assert metrics["test_asr_style"]["n_client"] == expected["n_client"] > 0
     assert metrics["test_asr_style"]["family_macro_f1"] == pytest.approx(expected["family"]["macro_f1"])
     assert "re-written as ASR prints it" in (tiny_model_dir / "MODEL_CARD.md").read_text()
+
+
+def test_classify_evaluate_cli_puts_a_second_coder_beside_the_model(tiny_model, tmp_path, capsys):
+    """`rupture evaluate --sessions G --second-coder S`: human agreement next to the model's."""
+    from pipeline.cli import main
+    from pipeline.timeline.episodes import coder_agreement
+
+    _, path = tiny_model
+    lines = ["T: How was the week?", "C: Fine I guess.", "T: What made it fine?", "C: I don't know. Whatever.",
+             "T: You sound far away today.", "C: This is pointless, you never listen.", "T: Say more?", "C: Sorry."]
+
+    def session(sid, episodes):
+        turns = [{"speaker": ln[0], "role": "therapist" if ln[0] == "T" else "client", "text": ln[3:], "start": None}
+                 for ln in lines]
+        return {"id": sid, "split": "test", "turns": turns, "episodes": [
+            {"first_turn": a, "last_turn": b, "family": f, "families": [f], "resolved": r} for a, b, f, r in episodes]}
+
+    first = [session("s1", [(3, 3, "withdrawal", False), (5, 5, "confrontation", True)]), session("s2", [])]
+    second = [session("s1", [(1, 3, "withdrawal", False)])]
+    gold, coded, out = tmp_path / "gold.jsonl", tmp_path / "second.jsonl", tmp_path / "m.json"
+    gold.write_text("".join(json.dumps(s) + "\n" for s in first))
+    coded.write_text("".join(json.dumps(s) + "\n" for s in second))
+    args = ["evaluate", "--model", str(path), "--data", str(MINI), "--split", "all", "--no-baselines",
+            "--sessions", str(gold)]
+    assert main(args + ["--second-coder", str(coded), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 of these sessions coded blind a second time" in printed and "second coder vs gold" in printed
+    fig = json.loads(out.read_text())["second_coder"]
+    assert fig["sessions"] == 1  # only the session both coders coded
+    assert fig["second_vs_first"]["recall"] == coder_agreement(first[:1], second)["recall"] == 0.5
+    assert fig["second_vs_first"]["precision"] == 1.0
+    assert fig["model_vs_first"]["gold_episodes"] == 2 and fig["model_vs_second"]["gold_episodes"] == 1
+    assert fig["model_confirmed_by_either"]["moments"] == fig["model_vs_first"]["predicted_moments"]
+    # a second-coder file that shares no session with the gold ones is a clear error
+    coded.write_text(json.dumps(session("other", [])) + "\n")
+    assert main(args + ["--second-coder", str(coded)]) != 0
+    assert "no session in it is among the gold sessions evaluated" in capsys.readouterr().err
+
+
+def test_classify_build_puts_the_second_coder_in_the_model_card(tmp_path):
+    from pipeline.classify.train import train_from_config
+
+    def session(sid, episodes):
+        lines = ["T: How was the week?", "C: Fine.", "T: And the homework?", "C: Pointless, like always.", "T: Say more?"]
+        turns = [{"speaker": ln[0], "role": "therapist" if ln[0] == "T" else "client", "text": ln[3:], "start": None}
+                 for ln in lines]
+        return {"id": sid, "split": "test", "turns": turns, "episodes": [
+            {"first_turn": a, "last_turn": b, "family": f, "families": [f], "resolved": r} for a, b, f, r in episodes]}
+
+    gold, coded = tmp_path / "gold.jsonl", tmp_path / "second.jsonl"
+    gold.write_text(json.dumps(session("s1", [(3, 3, "confrontation", False)])) + "\n")
+    coded.write_text(json.dumps(session("s1", [(1, 3, "confrontation", False), (1, 1, "withdrawal", True)])) + "\n")
+    cfg = dict(TINY, baselines=[], data={"turns": str(MINI), "sessions": str(gold), "second_coder": str(coded)})
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    metrics = train_from_config(path, out_dir=tmp_path / "m", progress=False)
+    human = metrics["episodes_test_second_coder"]
+    assert (human["recall"], human["precision"], human["sessions"]) == (1.0, 0.5, 1)
+    card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert "second coder (human)" in card and "blind to the gold labels" in card

@@ -84,6 +84,11 @@ def test_corpus_json_matches_the_authoring_sources():
     assert [json.loads(line)["id"] for line in open(TURNS, encoding="utf-8")] == expected
     sess = [parse_session_file(f)["id"] for f in sorted((DATA_DIR / "src" / "sessions").glob("*.txt"))]
     assert [s["id"] for s in load_sessions(SESSIONS)] == sess
+    second = [parse_session_file(f) for f in sorted((DATA_DIR / "src" / "second-coder").glob("*.txt"))]
+    built = load_sessions(DATA_DIR / "sessions-second-coder.jsonl")
+    assert [(s["id"], s["episodes"]) for s in built] == [(s["id"], s["episodes"]) for s in second]
+    # the second coder coded every dev and test session, and no train session
+    assert {s["id"] for s in built} == {s["id"] for s in load_sessions(SESSIONS) if s["split"] != "train"}
 
 
 def test_corpus_loader_reports_problems_by_file_and_line(tmp_path):
@@ -139,3 +144,34 @@ def test_corpus_quality_checks_catch_copies_and_stock_openings():
     assert [(a, b) for a, b, _ in near_duplicates(items)] == [("a", "b")]
     stock = [{"id": str(k), "text": f"You're the expert here {k} so whatever"} for k in range(8)]
     assert repeated_openings(stock) == [("you're the expert", 8)]
+
+
+def _session_text(labels: dict[int, str] | None = None, footer: str = "") -> str:
+    lines = ["# session: s-x", "# modality: cbt", "# style: clean",
+             "T: How was the week?", "C: Fine.", "T: Tell me more?", "C: There is nothing more to say."]
+    for k, tag in (labels or {}).items():
+        lines[k] += f"  {{{{{tag}}}}}"
+    return "\n".join(lines + ([footer] if footer else [])) + "\n"
+
+
+def test_corpus_build_reads_a_second_coders_labels_for_the_same_transcripts(tmp_path):
+    from pipeline.corpus.build import SECOND_CODER_FILE, build_corpus
+
+    src = tmp_path / "src"
+    (src / "turns").mkdir(parents=True)
+    (src / "sessions").mkdir()
+    (src / "second-coder").mkdir()
+    (src / "sessions" / "x.txt").write_text(_session_text())
+    (src / "second-coder" / "x.txt").write_text(_session_text({6: "W2 ep1"}, "# ep1: unresolved"))
+    counts = build_corpus(src, tmp_path)
+    assert counts["second_coder"] == 1
+    first, = load_sessions(tmp_path / "sessions.jsonl")
+    second, = load_sessions(tmp_path / SECOND_CODER_FILE)
+    assert first["episodes"] == [] and second["split"] == first["split"] and second["coder"] == "second"
+    assert [(e["first_turn"], e["family"], e["resolved"]) for e in second["episodes"]] == [(3, "withdrawal", False)]
+    # a copy whose transcript drifted is refused, naming the file; nothing is written
+    (tmp_path / "sessions.jsonl").unlink()
+    (src / "second-coder" / "x.txt").write_text(_session_text().replace("nothing more", "not much more"))
+    with pytest.raises(InputError, match=r"second-coder/x.txt: transcript differs from x.txt at turn 3"):
+        build_corpus(src, tmp_path)
+    assert not (tmp_path / "sessions.jsonl").exists()

@@ -177,3 +177,38 @@ def test_timeline_config_rejects_an_unknown_strategies_mode_naming_the_file(tmp_
     with pytest.raises(UserError, match=r"timeline\.yaml: resolution\.strategies must be one of all, repair_windows"):
         TimelineConfig.load(path)
     assert TimelineConfig.load().strategies == "repair_windows"  # the shipped default
+
+
+def _coded(sid, episodes):
+    return {"id": sid, "turns": [], "episodes": [
+        {"first_turn": a, "last_turn": b, "family": fams[0] if len(fams) == 1 else "mixed", "families": fams,
+         "resolved": res} for a, b, fams, res in episodes]}
+
+
+def test_timeline_coder_agreement_scores_one_coder_against_the_other():
+    from pipeline.timeline.episodes import coder_agreement
+
+    first = [_coded("a", [(3, 5, ["withdrawal"], True), (20, 22, ["confrontation"], False)]),
+             _coded("b", [(10, 12, ["confrontation", "withdrawal"], True)]),
+             _coded("not-coded-twice", [(1, 2, ["withdrawal"], True)])]
+    second = [_coded("a", [(5, 8, ["withdrawal"], False), (30, 31, ["confrontation"], False)]),
+              _coded("b", [(12, 12, ["withdrawal"], True)])]
+    res = coder_agreement(first, second)
+    # a: the withdrawal overlaps (resolution disagrees), the confrontations do not; b: a withdrawal
+    # episode inside the first coder's mixed one agrees, resolution included. Session c is left out.
+    assert (res["sessions"], res["gold_episodes"], res["predicted_moments"]) == (2, 3, 3)
+    assert (res["recall"], res["precision"], res["resolution_accuracy"]) == (round(2 / 3, 4), round(2 / 3, 4), 0.5)
+    # symmetric in what counts as a match: swapping the coders swaps recall and precision
+    back = coder_agreement(second, first)
+    assert (back["recall"], back["precision"]) == (res["precision"], res["recall"])
+
+
+def test_timeline_moments_confirmed_by_either_coder():
+    from pipeline.timeline.episodes import confirmed_by_either
+
+    first = [_coded("a", [(3, 5, ["withdrawal"], True)])]
+    second = [_coded("a", [(20, 21, ["confrontation"], False)])]
+    moment = lambda fam, a, b: {"family": fam, "start_turn": a, "end_turn": b, "peak_score": 0.9}  # noqa: E731
+    docs = [{"moments": [moment("withdrawal", 4, 4), moment("confrontation", 21, 23), moment("confrontation", 4, 4),
+                         moment("withdrawal", 40, 40)]}]
+    assert confirmed_by_either(docs, first, second) == {"moments": 4, "confirmed": 2, "precision": 0.5}

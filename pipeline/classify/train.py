@@ -92,6 +92,17 @@ def gold_sessions(cfg: dict[str, Any], split: str) -> list[dict[str, Any]]:
     return [s for s in load_sessions(path) if s["split"] == split] if path and path.exists() else []
 
 
+def second_coder_sessions(cfg: dict[str, Any], golds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`data.second_coder`: a second coder's episodes for (some of) these gold sessions, if configured."""
+    from ..corpus.schema import load_sessions
+
+    path = _resolve(cfg.get("data", {}).get("second_coder"))
+    if not path or not path.exists():
+        return []
+    ids = {g["id"] for g in golds}
+    return [s for s in load_sessions(path) if s["id"] in ids]
+
+
 def check_train_device(cfg: dict[str, Any], config_path: str | Path) -> None:
     """`train.device: cuda` needs a CUDA GPU here: say so before any work, not mid-build."""
     from ..engines.work import check_device
@@ -106,7 +117,7 @@ def check_train_device(cfg: dict[str, Any], config_path: str | Path) -> None:
 def train_from_config(config_path: str | Path, out_dir: str | Path | None = None, init_from: str | None = None,
                       progress: bool = True) -> dict[str, Any]:
     from ..evaluation import evaluate_classifier, format_table, summary_row
-    from ..timeline.episodes import evaluate_episodes
+    from ..timeline.episodes import coder_agreement, evaluate_episodes
     from .model_card import write_model_card
     from .rules import RuleTurnClassifier
     from .tfidf import TfidfTurnClassifier
@@ -143,6 +154,9 @@ def train_from_config(config_path: str | Path, out_dir: str | Path | None = None
     golds = gold_sessions(cfg, "test")
     if golds:
         metrics["episodes_test"] = {name: evaluate_episodes(m, golds) for name, m in models.items()}
+        second = second_coder_sessions(cfg, golds)
+        if second:  # the human yardstick: a blind second coder scored against the same gold
+            metrics["episodes_test_second_coder"] = coder_agreement(golds, second)
     metrics["build_seconds"] = round(time.time() - started, 1)
     (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     atomic_write_text(tmp / "metrics.json", json.dumps(metrics, indent=2))

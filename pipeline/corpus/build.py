@@ -35,9 +35,44 @@ def build_corpus(src: Path = DATA_DIR / "src", out: Path = DATA_DIR) -> dict[str
     dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
     if dupes:
         raise InputError(src / "turns", f"duplicate item ids: {', '.join(dupes[:10])}")
+    second = second_coder_sessions(src / "second-coder", sessions)
     atomic_write_text(out / "turns.jsonl", "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
     atomic_write_text(out / "sessions.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sessions))
-    return {"items": len(items), "sessions": len(sessions)}
+    if second:
+        atomic_write_text(out / SECOND_CODER_FILE, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in second))
+    return {"items": len(items), "sessions": len(sessions), "second_coder": len(second)}
+
+
+SECOND_CODER_FILE = "sessions-second-coder.jsonl"
+
+
+def second_coder_sessions(folder: Path, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A second coder's labels for some gold sessions (same authoring format, same transcript).
+
+    The transcript must be the first coder's turn for turn: agreement is only meaningful on the
+    same text, so a copy that drifted is a build error naming the file and line."""
+    if not folder.is_dir():
+        return []
+    first = {s["id"]: s for s in sessions}
+    out = []
+    try:
+        for path in sorted(folder.glob("*.txt")):
+            s = parse_session_file(path)
+            gold = first.get(s["id"])
+            if gold is None:
+                raise InputError(path, f"session {s['id']!r} is not in data/src/sessions")
+            theirs = [(t["speaker"], t["text"]) for t in gold["turns"]]
+            mine = [(t["speaker"], t["text"]) for t in s["turns"]]
+            if mine != theirs:
+                k = next((i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
+                raise InputError(path, f"transcript differs from {gold['source']} at turn {k} "
+                                       f"({len(mine)} turns here, {len(theirs)} there)")
+            s["split"] = gold["split"]
+            s["coder"] = "second"
+            out.append(s)
+    except AuthoringError as err:
+        raise InputError(err.path, err.message, line=err.line) from None
+    return out
 
 
 def session_items(session: dict[str, Any], context_turns: int = 4) -> list[dict[str, Any]]:

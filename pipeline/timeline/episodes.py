@@ -29,7 +29,8 @@ def _overlaps(m: dict[str, Any], e: dict[str, Any]) -> bool:
 
 
 def _family_ok(m: dict[str, Any], e: dict[str, Any]) -> bool:
-    return m["family"] in e.get("families", [e["family"]])
+    # A coder's mixed episode (as a pseudo-moment) carries both families, as a gold one does.
+    return bool(set(m.get("families", [m["family"]])) & set(e.get("families", [e["family"]])))
 
 
 def match_episodes(docs: Sequence[dict[str, Any]], golds: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -85,6 +86,36 @@ def bootstrap_ci(per_session: Sequence[dict[str, Any]], hits: str, total: str, d
 def format_interval(ci: Sequence[float] | None) -> str:
     """A 95% interval as printed by `rupture evaluate` and the model card: "[0.61, 1.00]", or "-"."""
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "-"
+
+
+def episodes_as_moments(session: dict[str, Any]) -> list[dict[str, Any]]:
+    """A coder's episodes in the shape of predicted moments, so that `match_episodes` scores one
+    coder against another exactly as it scores the model (a mixed episode matches either family)."""
+    return [{"family": e["family"], "families": e.get("families", [e["family"]]), "start_turn": e["first_turn"],
+             "end_turn": e["last_turn"], "peak_score": 1.0, "resolution": {"resolved": bool(e["resolved"])}}
+            for e in session["episodes"]]
+
+
+def coder_agreement(first: Sequence[dict[str, Any]], second: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The second coder's episodes scored against the first's: recall = first coder's episodes the
+    second also marked, precision = second coder's episodes the first also marked, resolution =
+    agreement on resolved/unresolved where both marked it. Sessions the second coder did not code
+    are left out."""
+    by_id = {s["id"]: s for s in second}
+    pairs = [(g, by_id[g["id"]]) for g in first if g["id"] in by_id]
+    return match_episodes([{"moments": episodes_as_moments(b)} for _, b in pairs], [a for a, _ in pairs])
+
+
+def confirmed_by_either(docs: Sequence[dict[str, Any]], first: Sequence[dict[str, Any]],
+                        second: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Predicted moments that overlap an episode of their family marked by at least one of two coders."""
+    by_id = {s["id"]: s for s in second}
+    n = ok = 0
+    for doc, gold in zip(docs, first):
+        episodes = list(gold["episodes"]) + list(by_id.get(gold["id"], {}).get("episodes", []))
+        n += len(doc["moments"])
+        ok += sum(1 for m in doc["moments"] if any(_family_ok(m, e) and _overlaps(m, e) for e in episodes))
+    return {"moments": n, "confirmed": ok, "precision": round(ok / n, 4) if n else None}
 
 
 def evaluate_episodes(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> dict[str, Any]:
