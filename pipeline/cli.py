@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "before scoring: how much the model relies on punctuation")
     p.add_argument("--second-coder", metavar="JSONL",
                    help="with --sessions: a second coder's episodes for the same sessions (e.g. "
-                        "data/sessions-second-coder.jsonl): human agreement next to the model's")
+                        "data/sessions-second-coder.jsonl): their agreement with the gold next to the model's")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("annotate", help="annotate transcripts: per-session JSON, CSV and HTML timeline reports",

@@ -74,7 +74,7 @@ def run_evaluate(args) -> int:
 
 
 def second_coder_figures(clf, golds: list[dict], path: str, asr: bool = False) -> dict:
-    """Human agreement next to the model's: the second coder against the gold (first) coder, the
+    """Coder agreement next to the model's: the second coder against the gold (first) coder, the
     model against each, and the model's moments that either coder marked."""
     from .annotate import annotate_sessions
     from .corpus.schema import load_sessions

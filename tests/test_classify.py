@@ -213,7 +213,7 @@ def test_classify_build_reports_the_test_split_rewritten_asr_style(tiny_model_di
 
 
 def test_classify_evaluate_cli_puts_a_second_coder_beside_the_model(tiny_model, tmp_path, capsys):
-    """`rupture evaluate --sessions G --second-coder S`: human agreement next to the model's."""
+    """`rupture evaluate --sessions G --second-coder S`: coder agreement next to the model's."""
     from pipeline.cli import main
     from pipeline.timeline.episodes import coder_agreement
 
@@ -266,7 +266,7 @@ def test_classify_build_puts_the_second_coder_in_the_model_card(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     metrics = train_from_config(path, out_dir=tmp_path / "m", progress=False)
-    human = metrics["episodes_test_second_coder"]
-    assert (human["recall"], human["precision"], human["sessions"]) == (1.0, 0.5, 1)
+    second = metrics["episodes_test_second_coder"]
+    assert (second["recall"], second["precision"], second["sessions"]) == (1.0, 0.5, 1)
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
-    assert "second coder (human)" in card and "blind to the gold labels" in card
+    assert "second coder (blind)" in card and "blind to the gold labels" in card

@@ -65,7 +65,7 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
             lines += ["", f"### Hard negatives: false-positive rate {hn['false_positive_rate']:.3f} (n={hn['n']})", ""]
             lines += [f"- {k}: {v:.3f}" for k, v in hn["by_category"].items()]
     eps = metrics.get("episodes_test", {})
-    human = metrics.get("episodes_test_second_coder")
+    second = metrics.get("episodes_test_second_coder")
     if eps:
         lines += ["", "## Session timelines: gold episodes in the test-split sessions", "",
                   format_table([{"model": n, "sessions": e.get("sessions"), "gold_episodes": e.get("gold_episodes"),
@@ -73,14 +73,15 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
                                  "recall_95%": format_interval(e.get("recall_ci95")), "precision": e.get("precision"),
                                  "precision_95%": format_interval(e.get("precision_ci95")),
                                  "resolution_acc": e.get("resolution_accuracy")}
-                                for n, e in list(eps.items()) + [("second coder (human)", human)] if e]),
+                                for n, e in list(eps.items()) + [("second coder (blind)", second)] if e]),
                   "", "An episode is found when a moment of the same family overlaps it; resolution accuracy is over "
                       "found episodes. The 95% intervals resample whole sessions (bootstrap): with this few "
                       "episodes, one episode moves recall by about 0.05."]
-        if human:
-            lines += ["", f"The \"second coder (human)\" row is a yardstick, not a model: {human['sessions']} of these "
-                          "sessions coded a second time, blind to the gold labels and to every model output, and "
-                          "scored against the gold exactly as the models are (data/README.md)."]
+        if second:
+            lines += ["", f"The \"second coder (blind)\" row is a yardstick, not a model: {second['sessions']} of these "
+                          "sessions coded a second time, blind to the gold labels and to every model output (by AI "
+                          "assistants given the coding brief, not trained 3RS coders), and scored against the gold "
+                          "exactly as the models are (data/README.md)."]
     if cfg.get("card_notes"):
         lines += ["", "## How this recipe was chosen", "", str(cfg["card_notes"]).strip()]
     cal = metrics.get("calibration", {})

@@ -155,7 +155,7 @@ def train_from_config(config_path: str | Path, out_dir: str | Path | None = None
     if golds:
         metrics["episodes_test"] = {name: evaluate_episodes(m, golds) for name, m in models.items()}
         second = second_coder_sessions(cfg, golds)
-        if second:  # the human yardstick: a blind second coder scored against the same gold
+        if second:  # the yardstick: a blind second coder scored against the same gold
             metrics["episodes_test_second_coder"] = coder_agreement(golds, second)
     metrics["build_seconds"] = round(time.time() - started, 1)
     (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
