@@ -45,16 +45,18 @@ def run_evaluate(args) -> int:
             print(f"  {lab:>14} P={v['precision']:.3f} R={v['recall']:.3f} F1={v['f1']:.3f} n={v['support']}")
     if args.sessions:
         from .corpus.schema import load_sessions
-        from .timeline.episodes import evaluate_episodes, format_interval
+        from .timeline.episodes import annotate_golds, format_interval, match_episodes
 
         golds = [g for g in load_sessions(args.sessions) if args.split == "all" or g["split"] == args.split]
         if asr:
             golds = [asr_style_session(g) for g in golds]
         print(f"\nsession timelines: {len(golds)} gold sessions ({args.split}) from {args.sessions}")
+        docs = {}
         for name in list(results):
             clf_n = clf if name in ("transformer", clf.kind) else load_classifier(
                 name, baseline_of=str(model_dir(args.model)) if args.model != "default" else None)
-            ep = evaluate_episodes(clf_n, golds)
+            docs[name] = annotate_golds(clf_n, golds)
+            ep = match_episodes(docs[name], golds) if golds else {}
             results[name]["episodes"] = ep
             if ep:
                 print(f"  {name:>12}: episode recall {ep['recall']} {format_interval(ep['recall_ci95'])}, precision "
@@ -62,7 +64,8 @@ def run_evaluate(args) -> int:
                       f"({ep['gold_episodes']} gold episodes, {ep['predicted_moments']} moments; 95% intervals "
                       "from resampling sessions)")
         if getattr(args, "second_coder", None):
-            results["second_coder"] = second_coder_figures(clf, golds, args.second_coder, asr)
+            model_docs = docs[next(iter(results))]  # the model's, not its baselines'
+            results["second_coder"] = second_coder_figures(golds, model_docs, args.second_coder)
     if asr:
         for metrics in results.values():
             metrics["text"] = "asr-style"
@@ -72,23 +75,18 @@ def run_evaluate(args) -> int:
     return 0
 
 
-
-def second_coder_figures(clf, golds: list[dict], path: str, asr: bool = False) -> dict:
+def second_coder_figures(golds: list[dict], docs: list[dict], path: str) -> dict:
     """Coder agreement next to the model's: the second coder against the gold (first) coder, the
-    model against each, and the model's moments that either coder marked."""
-    from .annotate import annotate_sessions
+    model (its documents for `golds`) against each, and the model's moments that either coder marked."""
     from .corpus.schema import load_sessions
-    from .timeline.episodes import (coder_agreement, confirmed_by_either, format_interval, gold_session_to_session,
-                                    match_episodes)
+    from .timeline.episodes import coder_agreement, confirmed_by_either, format_interval, match_episodes
 
     coded = {s["id"]: s for s in load_sessions(path)}
-    golds = [g for g in golds if g["id"] in coded]
-    if not golds:
+    keep = [k for k, g in enumerate(golds) if g["id"] in coded]
+    if not keep:
         raise UserError(f"{path}: no session in it is among the gold sessions evaluated")
+    golds, docs = [golds[k] for k in keep], [docs[k] for k in keep]
     second = [coded[g["id"]] for g in golds]
-    if asr:
-        second = [asr_style_session(s) for s in second]
-    docs = annotate_sessions([gold_session_to_session(g) for g in golds], clf)
     figures = {"sessions": len(golds), "second_vs_first": coder_agreement(golds, second),
                "model_vs_first": match_episodes(docs, golds), "model_vs_second": match_episodes(docs, second),
                "model_confirmed_by_either": confirmed_by_either(docs, golds, second)}

@@ -85,22 +85,12 @@ def asr_style_figures(clf, items: list[dict[str, Any]], taxonomy) -> dict[str, A
             "hard_negative_fpr": m.get("hard_negatives", {}).get("false_positive_rate")}
 
 
-def gold_sessions(cfg: dict[str, Any], split: str) -> list[dict[str, Any]]:
+def gold_sessions(cfg: dict[str, Any], split: str, key: str = "sessions") -> list[dict[str, Any]]:
+    """The sessions of one split in the file `data.<key>` names (`second_coder`: the blind second coding)."""
     from ..corpus.schema import load_sessions
 
-    path = _resolve(cfg.get("data", {}).get("sessions"))
+    path = _resolve(cfg.get("data", {}).get(key))
     return [s for s in load_sessions(path) if s["split"] == split] if path and path.exists() else []
-
-
-def second_coder_sessions(cfg: dict[str, Any], golds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`data.second_coder`: a second coder's episodes for (some of) these gold sessions, if configured."""
-    from ..corpus.schema import load_sessions
-
-    path = _resolve(cfg.get("data", {}).get("second_coder"))
-    if not path or not path.exists():
-        return []
-    ids = {g["id"] for g in golds}
-    return [s for s in load_sessions(path) if s["id"] in ids]
 
 
 def check_train_device(cfg: dict[str, Any], config_path: str | Path) -> None:
@@ -154,7 +144,7 @@ def train_from_config(config_path: str | Path, out_dir: str | Path | None = None
     golds = gold_sessions(cfg, "test")
     if golds:
         metrics["episodes_test"] = {name: evaluate_episodes(m, golds) for name, m in models.items()}
-        second = second_coder_sessions(cfg, golds)
+        second = gold_sessions(cfg, "test", key="second_coder")
         if second:  # the yardstick: a blind second coder scored against the same gold
             metrics["episodes_test_second_coder"] = coder_agreement(golds, second)
     metrics["build_seconds"] = round(time.time() - started, 1)

@@ -118,10 +118,12 @@ def confirmed_by_either(docs: Sequence[dict[str, Any]], first: Sequence[dict[str
     return {"moments": n, "confirmed": ok, "precision": round(ok / n, 4) if n else None}
 
 
-def evaluate_episodes(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> dict[str, Any]:
+def annotate_golds(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> list[dict[str, Any]]:
+    """The classifier's documents for gold sessions, in their order."""
     from ..annotate import annotate_sessions
 
-    if not golds:
-        return {}
-    docs = annotate_sessions([gold_session_to_session(g) for g in golds], classifier, timeline)
-    return match_episodes(docs, golds)
+    return annotate_sessions([gold_session_to_session(g) for g in golds], classifier, timeline)
+
+
+def evaluate_episodes(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> dict[str, Any]:
+    return match_episodes(annotate_golds(classifier, golds, timeline), golds) if golds else {}
