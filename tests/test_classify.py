@@ -212,6 +212,15 @@ def test_classify_build_reports_the_test_split_rewritten_asr_style(tiny_model_di
     assert "re-written as ASR prints it" in (tiny_model_dir / "MODEL_CARD.md").read_text()
 
 
+def _gold_session(sid: str, lines: list[str], episodes: list[tuple]) -> dict:
+    """A test-split gold session in the corpus schema from "T: ..." / "C: ..." lines and
+    (first_turn, last_turn, family, resolved) episodes."""
+    turns = [{"speaker": ln[0], "role": "therapist" if ln[0] == "T" else "client", "text": ln[3:], "start": None}
+             for ln in lines]
+    return {"id": sid, "split": "test", "turns": turns, "episodes": [
+        {"first_turn": a, "last_turn": b, "family": f, "families": [f], "resolved": r} for a, b, f, r in episodes]}
+
+
 def test_classify_evaluate_cli_puts_a_second_coder_beside_the_model(tiny_model, tmp_path, capsys):
     """`rupture evaluate --sessions G --second-coder S`: coder agreement next to the model's."""
     from pipeline.cli import main
@@ -220,12 +229,7 @@ def test_classify_evaluate_cli_puts_a_second_coder_beside_the_model(tiny_model, 
     _, path = tiny_model
     lines = ["T: How was the week?", "C: Fine I guess.", "T: What made it fine?", "C: I don't know. Whatever.",
              "T: You sound far away today.", "C: This is pointless, you never listen.", "T: Say more?", "C: Sorry."]
-
-    def session(sid, episodes):
-        turns = [{"speaker": ln[0], "role": "therapist" if ln[0] == "T" else "client", "text": ln[3:], "start": None}
-                 for ln in lines]
-        return {"id": sid, "split": "test", "turns": turns, "episodes": [
-            {"first_turn": a, "last_turn": b, "family": f, "families": [f], "resolved": r} for a, b, f, r in episodes]}
+    session = lambda sid, episodes: _gold_session(sid, lines, episodes)  # noqa: E731
 
     first = [session("s1", [(3, 3, "withdrawal", False), (5, 5, "confrontation", True)]), session("s2", [])]
     second = [session("s1", [(1, 3, "withdrawal", False)])]
@@ -252,12 +256,8 @@ def test_classify_evaluate_cli_puts_a_second_coder_beside_the_model(tiny_model, 
 def test_classify_build_puts_the_second_coder_in_the_model_card(tmp_path):
     from pipeline.classify.train import train_from_config
 
-    def session(sid, episodes):
-        lines = ["T: How was the week?", "C: Fine.", "T: And the homework?", "C: Pointless, like always.", "T: Say more?"]
-        turns = [{"speaker": ln[0], "role": "therapist" if ln[0] == "T" else "client", "text": ln[3:], "start": None}
-                 for ln in lines]
-        return {"id": sid, "split": "test", "turns": turns, "episodes": [
-            {"first_turn": a, "last_turn": b, "family": f, "families": [f], "resolved": r} for a, b, f, r in episodes]}
+    lines = ["T: How was the week?", "C: Fine.", "T: And the homework?", "C: Pointless, like always.", "T: Say more?"]
+    session = lambda sid, episodes: _gold_session(sid, lines, episodes)  # noqa: E731
 
     gold, coded = tmp_path / "gold.jsonl", tmp_path / "second.jsonl"
     gold.write_text(json.dumps(session("s1", [(3, 3, "confrontation", False)])) + "\n")

@@ -208,7 +208,8 @@ def test_timeline_moments_confirmed_by_either_coder():
 
     first = [_coded("a", [(3, 5, ["withdrawal"], True)])]
     second = [_coded("a", [(20, 21, ["confrontation"], False)])]
-    moment = lambda fam, a, b: {"family": fam, "start_turn": a, "end_turn": b, "peak_score": 0.9}  # noqa: E731
+    moment = lambda fam, a, b: {"family": fam, "start_turn": a, "end_turn": b, "peak_score": 0.9,  # noqa: E731
+                                "resolution": {"resolved": False}}
     docs = [{"moments": [moment("withdrawal", 4, 4), moment("confrontation", 21, 23), moment("confrontation", 4, 4),
                          moment("withdrawal", 40, 40)]}]
     assert confirmed_by_either(docs, first, second) == {"moments": 4, "confirmed": 2, "precision": 0.5}

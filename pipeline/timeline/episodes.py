@@ -110,12 +110,10 @@ def confirmed_by_either(docs: Sequence[dict[str, Any]], first: Sequence[dict[str
                         second: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Predicted moments that overlap an episode of their family marked by at least one of two coders."""
     by_id = {s["id"]: s for s in second}
-    n = ok = 0
-    for doc, gold in zip(docs, first):
-        episodes = list(gold["episodes"]) + list(by_id.get(gold["id"], {}).get("episodes", []))
-        n += len(doc["moments"])
-        ok += sum(1 for m in doc["moments"] if any(_family_ok(m, e) and _overlaps(m, e) for e in episodes))
-    return {"moments": n, "confirmed": ok, "precision": round(ok / n, 4) if n else None}
+    either = [dict(g, episodes=list(g["episodes"]) + list(by_id.get(g["id"], {}).get("episodes", []))) for g in first]
+    res = match_episodes(docs, either)
+    return {"moments": res["predicted_moments"], "confirmed": sum(s["correct_moments"] for s in res["per_session"]),
+            "precision": res["precision"]}
 
 
 def annotate_golds(classifier, golds: Sequence[dict[str, Any]], timeline=None) -> list[dict[str, Any]]:
