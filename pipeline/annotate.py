@@ -103,7 +103,7 @@ def score_sessions(sessions: Sequence[Session], classifier, batch_size: int = 16
     then depend on nothing but the session (not on which other files share its batch, a shard or
     an engine), which is what makes the local and Ray engines' outputs byte-identical. The
     baselines score all turns at once (their rows are independent anyway)."""
-    timeline = timeline or TimelineConfig.load(thresholds=classifier.rule_.family_thresholds)
+    timeline = (timeline or TimelineConfig.load()).with_model_thresholds(classifier.rule_.family_thresholds)
     windows_only = timeline.strategies == "repair_windows"
     if classifier.kind == "transformer":
         from tqdm.auto import tqdm
@@ -127,7 +127,7 @@ def annotate_sessions(sessions: Sequence[Session], classifier, timeline: Timelin
                       batch_size: int = 16, device: str = "cpu", progress: bool = False) -> list[dict[str, Any]]:
     """Score every turn of every session, then build each session's timeline and document (pure:
     sessions in, documents out)."""
-    timeline = timeline or TimelineConfig.load(thresholds=classifier.rule_.family_thresholds)
+    timeline = (timeline or TimelineConfig.load()).with_model_thresholds(classifier.rule_.family_thresholds)
     return [annotate_scored(s, probs, classifier, timeline)
             for s, probs in zip(sessions, score_sessions(sessions, classifier, batch_size, device, progress, timeline))]
 

@@ -183,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the metrics JSON here")
     p.add_argument("--no-baselines", action="store_true", help="only the model")
     p.add_argument("--sessions", help="also evaluate session timelines on gold sessions (e.g. data/sessions.jsonl)")
+    p.add_argument("--timeline-config", default=None,
+                   help="with --sessions: timeline parameters (default configs/timeline.yaml)")
     p.add_argument("--asr-style", action="store_true",
                    help="re-write every turn the way speech recognisers print it (lower case, no punctuation) "
                         "before scoring: how much the model relies on punctuation")

@@ -10,9 +10,13 @@ from .corpus.schema import load_items
 from .errors import UserError
 from .evaluation import evaluate_classifier, format_table, summary_row
 from .io import atomic_write_text
+from .timeline.moments import TimelineConfig
 
 
 def run_evaluate(args) -> int:
+    timeline_path = getattr(args, "timeline_config", None)
+    # read before any scoring, so a bad file fails at once; each classifier's thresholds fill in `high`
+    timeline = TimelineConfig.load(timeline_path)
     clf = load_classifier(args.model)
     taxonomy = clf.taxonomy
     items, _ = load_items(args.data, taxonomy)
@@ -50,12 +54,13 @@ def run_evaluate(args) -> int:
         golds = [g for g in load_sessions(args.sessions) if args.split == "all" or g["split"] == args.split]
         if asr:
             golds = [asr_style_session(g) for g in golds]
-        print(f"\nsession timelines: {len(golds)} gold sessions ({args.split}) from {args.sessions}")
+        print(f"\nsession timelines: {len(golds)} gold sessions ({args.split}) from {args.sessions}"
+              + (f", timeline settings from {timeline_path}" if timeline_path else ""))
         docs = {}
         for name in list(results):
             clf_n = clf if name in ("transformer", clf.kind) else load_classifier(
                 name, baseline_of=str(model_dir(args.model)) if args.model != "default" else None)
-            docs[name] = annotate_golds(clf_n, golds)
+            docs[name] = annotate_golds(clf_n, golds, timeline)
             ep = match_episodes(docs[name], golds) if golds else {}
             results[name]["episodes"] = ep
             if ep:

@@ -253,6 +253,28 @@ def test_classify_evaluate_cli_puts_a_second_coder_beside_the_model(tiny_model, 
     assert "no session in it is among the gold sessions evaluated" in capsys.readouterr().err
 
 
+def test_classify_evaluate_cli_scores_sessions_with_the_timeline_config_given(tiny_model, tmp_path, capsys):
+    from pipeline.cli import main
+
+    _, path = tiny_model
+    lines = ["T: How was the week?", "C: Fine I guess.", "T: What made it fine?", "C: I don't know. Whatever."]
+    gold, out = tmp_path / "gold.jsonl", tmp_path / "m.json"
+    gold.write_text(json.dumps(_gold_session("s1", lines, [(3, 3, "withdrawal", False)])) + "\n")
+    args = ["evaluate", "--model", str(path), "--data", str(MINI), "--split", "all", "--no-baselines",
+            "--sessions", str(gold), "--out", str(out)]
+    every, never = tmp_path / "every.yaml", tmp_path / "never.yaml"
+    every.write_text("moments:\n  high: 0.0\n  max_gap: 0\n")  # every client turn starts a moment
+    never.write_text("moments:\n  high: 1.01\n")
+    moments = {}
+    for name, cfg in (("every", every), ("never", never)):
+        assert main(args + ["--timeline-config", str(cfg)]) == 0
+        assert f"timeline settings from {cfg}" in capsys.readouterr().out
+        moments[name] = json.loads(out.read_text())["transformer"]["episodes"]["predicted_moments"]
+    assert moments == {"every": 2, "never": 0}  # one run per family over the two client turns; none
+    assert main(args + ["--timeline-config", str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml: cannot read timeline settings" in capsys.readouterr().err
+
+
 def test_classify_build_puts_the_second_coder_in_the_model_card(tmp_path):
     from pipeline.classify.train import train_from_config
 

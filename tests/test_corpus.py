@@ -11,7 +11,8 @@ from pipeline.corpus.authoring import AuthoringError, parse_session_file, parse_
 from pipeline.corpus.convert import convert_coded_csv
 from pipeline.corpus.quality import near_duplicates, repeated_openings
 from pipeline.corpus.report import TARGETS, corpus_counts
-from pipeline.corpus.schema import DATA_DIR, load_items, load_sessions, load_turn_dataset, split_of
+from pipeline.corpus.build import build_corpus
+from pipeline.corpus.schema import DATA_DIR, SESSION_SPLIT_BOUNDS, load_items, load_sessions, load_turn_dataset, split_of
 from pipeline.errors import InputError
 
 TURNS = DATA_DIR / "turns.jsonl"
@@ -87,8 +88,11 @@ def test_corpus_json_matches_the_authoring_sources():
     second = [parse_session_file(f) for f in sorted((DATA_DIR / "src" / "second-coder").glob("*.txt"))]
     built = load_sessions(DATA_DIR / "sessions-second-coder.jsonl")
     assert [(s["id"], s["episodes"]) for s in built] == [(s["id"], s["episodes"]) for s in second]
-    # the second coder coded every dev and test session, and no train session
-    assert {s["id"] for s in built} == {s["id"] for s in load_sessions(SESSIONS) if s["split"] != "train"}
+    # the second coder coded every test session and every dev session placed there by the id hash, and no
+    # train session; the dev sessions written later as a second dev set (`# split: dev`) have one coder
+    sessions = load_sessions(SESSIONS)
+    assert {s["id"] for s in built} == {s["id"] for s in sessions if s["split"] != "train" and "split" not in s["meta"]}
+    assert {s["split"] for s in sessions if "split" in s["meta"]} <= {"dev"}
 
 
 def test_corpus_loader_reports_problems_by_file_and_line(tmp_path):
@@ -107,6 +111,22 @@ def test_corpus_loader_reports_problems_by_file_and_line(tmp_path):
         (2, "'subtype' 'C2' is not a withdrawal code"), (3, "duplicate id 'a' (first at bad.jsonl:1)")]
     with pytest.raises(InputError, match=r"bad.jsonl:2: 'subtype' 'C2' is not a withdrawal code \(and 1 more"):
         load_items(bad)
+
+
+def test_corpus_session_split_header_overrides_the_id_hash(tmp_path):
+    src = tmp_path / "src"
+    (src / "turns").mkdir(parents=True)
+    (src / "sessions").mkdir()
+    body = "T: How was the week?\nC: Fine. {{W1 ep1}}\nT: Just fine?\nC: Yes, fine really.\n# ep1: unresolved\n"
+    hashed = next(f"s-x-{k}" for k in range(100) if split_of(f"s-x-{k}", SESSION_SPLIT_BOUNDS) == "train")
+    (src / "sessions" / "a.txt").write_text(f"# session: {hashed}\n# split: dev\n" + body)
+    (src / "sessions" / "b.txt").write_text(f"# session: {hashed}-b\n" + body)
+    build_corpus(src, tmp_path)
+    built = {s["id"]: s["split"] for s in load_sessions(tmp_path / "sessions.jsonl")}
+    assert built == {hashed: "dev", f"{hashed}-b": split_of(f"{hashed}-b", SESSION_SPLIT_BOUNDS)}
+    (src / "sessions" / "a.txt").write_text(f"# session: {hashed}\n# split: holdout\n" + body)
+    with pytest.raises(InputError, match=r"a.txt:2: split must be one of train, dev, test, got 'holdout'"):
+        build_corpus(src, tmp_path)
 
 
 def test_corpus_authoring_errors_name_file_and_line(tmp_path):
@@ -155,7 +175,7 @@ def _session_text(labels: dict[int, str] | None = None, footer: str = "") -> str
 
 
 def test_corpus_build_reads_a_second_coders_labels_for_the_same_transcripts(tmp_path):
-    from pipeline.corpus.build import SECOND_CODER_FILE, build_corpus
+    from pipeline.corpus.build import SECOND_CODER_FILE
 
     src = tmp_path / "src"
     (src / "turns").mkdir(parents=True)

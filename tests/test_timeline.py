@@ -149,6 +149,33 @@ def test_timeline_config_file_sets_corroboration(tmp_path):
     assert (cfg.min_client_turns, cfg.single_turn_peak, cfg.high_for("withdrawal")) == (3, 0.95, 0.6)
 
 
+def test_timeline_threshold_scale_applies_to_model_thresholds_only(tmp_path):
+    path = tmp_path / "timeline.yaml"
+    path.write_text("moments:\n  threshold_scale: 0.8\n")
+    cfg = TimelineConfig.load(path, thresholds={"withdrawal": 0.5, "confrontation": 0.6})
+    assert (cfg.high_for("withdrawal"), cfg.high_for("confrontation")) == (0.4, 0.48)
+    # a turn at 0.45 starts a moment under the scaled threshold, not under the model's own
+    turns = scored([0.1, 0.45, 0.1])
+    assert [m.peak_turn for m in build_moments(turns, FAMS, cfg)] == [3]
+    path.write_text("moments:\n  threshold_scale: 1.0\n")
+    assert build_moments(turns, FAMS, TimelineConfig.load(path, thresholds={"withdrawal": 0.5})) == []
+    # an explicit `high` is used as written
+    path.write_text("moments:\n  threshold_scale: 0.8\n  high: {withdrawal: 0.7}\n")
+    assert TimelineConfig.load(path, thresholds={"withdrawal": 0.5}).high_for("withdrawal") == 0.7
+
+
+def test_timeline_precise_config_asks_for_longer_runs():
+    from pipeline.taxonomy import CONFIG_DIR
+
+    precise = TimelineConfig.load(CONFIG_DIR / "timeline-precise.yaml", thresholds={"withdrawal": 0.5, "confrontation": 0.5})
+    default = TimelineConfig.load(thresholds={"withdrawal": 0.5, "confrontation": 0.5})
+    # two lukewarm turns: a moment by default, not in the precise settings; three such turns: both
+    two = scored([0.1, 0.6, 0.55, 0.1, 0.1, 0.1])
+    three = scored([0.1, 0.6, 0.55, 0.5, 0.1, 0.1])
+    assert len(build_moments(two, FAMS, default)) == 1 and build_moments(two, FAMS, precise) == []
+    assert len(build_moments(three, FAMS, precise)) == 1
+
+
 def test_timeline_episode_bootstrap_interval_resamples_sessions():
     from pipeline.timeline.episodes import bootstrap_ci, format_interval
 

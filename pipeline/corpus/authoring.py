@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .schema import SPLITS
+
 CLIENT_CODES = {f"W{i}" for i in range(1, 8)} | {f"C{i}" for i in range(1, 8)}
 STRATEGIES = {
     "clarify", "change_task", "rationale", "redirect", "invite_exploration",
@@ -170,6 +172,10 @@ def parse_session_file(path: Path | str) -> dict:
         if line.startswith("#"):
             key, _, value = line.lstrip("#").partition(":")
             key, value = key.strip().lower(), value.strip()
+            if key == "split" and value not in SPLITS:
+                # An explicit split overrides the id hash (a set written for one split, e.g. a second
+                # dev set); anything else would put a session where no reader looks for it.
+                raise AuthoringError(path, lineno, f"split must be one of {', '.join(SPLITS)}, got {value!r}")
             if re.fullmatch(r"ep\d+", key):
                 if value not in ("resolved", "unresolved"):
                     raise AuthoringError(path, lineno, f"episode outcome must be resolved/unresolved, got {value!r}")

@@ -27,7 +27,7 @@ def build_corpus(src: Path = DATA_DIR / "src", out: Path = DATA_DIR) -> dict[str
             items.extend(_item_record(i) for i in parse_turn_file(path))
         for path in sorted((src / "sessions").glob("*.txt")):
             s = parse_session_file(path)
-            s["split"] = split_of(s["id"], SESSION_SPLIT_BOUNDS)
+            s["split"] = s["meta"].get("split") or split_of(s["id"], SESSION_SPLIT_BOUNDS)
             sessions.append(s)
     except AuthoringError as err:
         raise InputError(err.path, err.message, line=err.line) from None

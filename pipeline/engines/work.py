@@ -6,7 +6,6 @@ boundary here is plain data (strings, numbers, dicts), so results pickle and Arr
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -130,9 +129,7 @@ def prepare_model(classifier, int8: bool = False, bf16: bool = False, compile_en
 def timeline_for(base, classifier):
     """The timeline parameters for this classifier: the config's, with the model's family
     thresholds where the config sets none (what TimelineConfig.load(path, thresholds) does)."""
-    if base.high is not None:
-        return base
-    return dataclasses.replace(base, high=dict(classifier.rule_.family_thresholds))
+    return base.with_model_thresholds(dict(classifier.rule_.family_thresholds))
 
 
 def summary_row(doc: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Tension moments from per-turn scores: hysteresis over client turns, gap merging, resolution."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -16,6 +16,9 @@ DEFAULT_TIMELINE_CONFIG = CONFIG_DIR / "timeline.yaml"
 @dataclass
 class TimelineConfig:
     high: dict[str, float] | float | None = None
+    # Where `high` is unset the model's decision thresholds (chosen for single turns) start moments,
+    # times this factor: a moment must be corroborated anyway, so it may start lower than a flag.
+    threshold_scale: float = 1.0
     low_ratio: float = 0.6
     max_gap: int = 1
     # Corroboration: a run of fewer than `min_client_turns` client turns becomes a moment only when
@@ -34,17 +37,31 @@ class TimelineConfig:
 
     @classmethod
     def load(cls, path: str | Path | None = None, thresholds: dict[str, float] | None = None) -> "TimelineConfig":
-        data = yaml.safe_load(Path(path or DEFAULT_TIMELINE_CONFIG).read_text(encoding="utf-8")) or {}
+        source = Path(path or DEFAULT_TIMELINE_CONFIG)
+        try:
+            data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            raise UserError(f"{source}: cannot read timeline settings ({getattr(err, 'strerror', None) or err})") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{source}: timeline settings must be a mapping of sections (moments, resolution, ...)")
         m, r, s, g = (data.get(k, {}) or {} for k in ("moments", "resolution", "significance", "grid"))
-        return cls(high=m.get("high") if m.get("high") is not None else thresholds,
-                   low_ratio=float(m.get("low_ratio", 0.6)), max_gap=int(m.get("max_gap", 1)),
-                   min_client_turns=int(m.get("min_client_turns", 1)),
-                   single_turn_peak=float(m.get("single_turn_peak", 0.0)),
-                   window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
-                   strategies=check_strategies_mode(r.get("strategies", "all"),
-                                                    f"{path or DEFAULT_TIMELINE_CONFIG}: resolution.strategies"),
-                   long_moment_turns=int(s.get("long_moment_turns", 3)),
-                   segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
+        cfg = cls(high=m.get("high"), threshold_scale=float(m.get("threshold_scale", 1.0)),
+                  low_ratio=float(m.get("low_ratio", 0.6)), max_gap=int(m.get("max_gap", 1)),
+                  min_client_turns=int(m.get("min_client_turns", 1)),
+                  single_turn_peak=float(m.get("single_turn_peak", 0.0)),
+                  window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
+                  strategies=check_strategies_mode(r.get("strategies", "all"),
+                                                   f"{path or DEFAULT_TIMELINE_CONFIG}: resolution.strategies"),
+                  long_moment_turns=int(s.get("long_moment_turns", 3)),
+                  segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
+        return cfg.with_model_thresholds(thresholds)
+
+    def with_model_thresholds(self, thresholds: dict[str, float] | None) -> "TimelineConfig":
+        """This config, with `high` set from a model's family thresholds (times `threshold_scale`)
+        unless the config sets its own."""
+        if self.high is not None or not thresholds:
+            return self
+        return replace(self, high={f: round(float(v) * self.threshold_scale, 4) for f, v in thresholds.items()})
 
     def high_for(self, family: str) -> float:
         if isinstance(self.high, dict):
