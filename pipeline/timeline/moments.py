@@ -50,8 +50,7 @@ class TimelineConfig:
                   min_client_turns=int(m.get("min_client_turns", 1)),
                   single_turn_peak=float(m.get("single_turn_peak", 0.0)),
                   window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
-                  strategies=check_strategies_mode(r.get("strategies", "all"),
-                                                   f"{path or DEFAULT_TIMELINE_CONFIG}: resolution.strategies"),
+                  strategies=check_strategies_mode(r.get("strategies", "all"), f"{source}: resolution.strategies"),
                   long_moment_turns=int(s.get("long_moment_turns", 3)),
                   segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
         return cfg.with_model_thresholds(thresholds)
