@@ -11,6 +11,7 @@ STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -43,6 +44,7 @@ def main() -> None:
 
     from pipeline.annotate import annotate
     from pipeline.classify.bf16 import bf16_supported
+    from pipeline.classify.onednn import prefer_onednn, use_default_kernels
     from pipeline.classify.quantize import quantize_int8
     from pipeline.engines.work import ModelSpec, load_model
 
@@ -58,6 +60,22 @@ def main() -> None:
     t = time.perf_counter()
     annotate([args.session], out=scratch / "again", classifier=classifier, keep_documents=False)
     again_s = time.perf_counter() - t
+    kernel = getattr(classifier, "kernel_", None) or "PyTorch default"
+    # The same weights on PyTorch's own linear layers (MKL on x86), timed A-B-B-A against the run
+    # above so that a machine speeding up or slowing down does not pass for a kernel difference.
+    fast_s, default_s, user_setting = [again_s], [], os.environ.get("RUPTURE_ONEDNN")
+    for kernels in ("default", "default", kernel):
+        os.environ["RUPTURE_ONEDNN"] = "0" if kernels == "default" else (user_setting or "1")  # annotate re-prepares
+        (use_default_kernels if kernels == "default" else prefer_onednn)(classifier)
+        t = time.perf_counter()
+        annotate([args.session], out=scratch / f"kernels-{len(fast_s) + len(default_s)}", classifier=classifier,
+                 keep_documents=False)
+        (default_s if kernels == "default" else fast_s).append(time.perf_counter() - t)
+    os.environ.pop("RUPTURE_ONEDNN")
+    if user_setting is not None:
+        os.environ["RUPTURE_ONEDNN"] = user_setting
+    default_kernels_s = sum(default_s) / len(default_s)
+    kernel_ratio = default_kernels_s / (sum(fast_s) / len(fast_s))
     second = load_model(ModelSpec(str(model), "bench", args.threads))
     t = time.perf_counter()
     quantize_int8(second)
@@ -86,13 +104,16 @@ def main() -> None:
          "seconds": round(int8_prep_s, 2)},
         {"what": f"first result, one {turns}-turn session, model (and spaCy) loaded",
          "seconds": round(first_s, 2)},
-        {"what": "same session again (warm)", "seconds": round(again_s, 2)},
+        {"what": f"same session again (warm; fp32 matrix products on {kernel})", "seconds": round(again_s, 2)},
+        {"what": "same session, fp32 on PyTorch's default kernels (RUPTURE_ONEDNN=0; warm)",
+         "seconds": round(default_kernels_s, 2),
+         "ratio": f"default fp32 / {kernel} fp32 = {kernel_ratio:.2f}x (A-B-B-A)"},
         {"what": "same session, --int8 (warm)", "seconds": round(int8_again_s, 2)},
         *([{"what": "same session, --bf16 (warm)", "seconds": round(bf16_again_s, 2)}] if bf16_again_s else []),
         {"what": "cold CLI: `rupture annotate ONE_SESSION` process start to exit", "seconds": round(cli_s, 2)},
         {"what": f"default model build time ({build_source})", "seconds": build_s},
     ]
-    print(table(rows))
+    print(table(rows, ["what", "seconds", "ratio"]))
     emit({"rows": rows, "turns": turns, "model": str(model)}, args.json)
 
 

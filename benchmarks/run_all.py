@@ -154,7 +154,7 @@ def summary_rows(res: dict[str, dict], args) -> list[dict]:
         if a.get("bf16"):
             add("bf16 = fp32 family labels (same split)", a["bf16"]["family"], ">= 0.99", _met(a["bf16"]["family"], 0.99))
     for r in (res.get("latency") or {}).get("rows", []):
-        add(r["what"] + ", s", r["seconds"])
+        add(r["what"] + ", s", f"{r['seconds']} ({r['ratio']})" if r.get("ratio") else r["seconds"])
     m = res.get("memory")
     if m:
         for r in m["rows"]:

@@ -24,6 +24,7 @@ def use_bf16(classifier) -> Any:
     """Mark a loaded transformer classifier to score under bf16 autocast (CPU), in place."""
     from ..errors import UserError
     from .base import require_transformer
+    from .onednn import use_default_kernels
 
     require_transformer(classifier, "--bf16")
     if getattr(classifier, "precision_", "fp32") == "int8":
@@ -31,5 +32,6 @@ def use_bf16(classifier) -> Any:
     if not bf16_supported():
         raise UserError("--bf16 needs a CPU with AMX or AVX512-BF16 (this one has neither, and emulated bf16 "
                         "is slower than fp32); use fp32 (the default) or --int8")
+    use_default_kernels(classifier)  # bf16 autocast needs PyTorch's own linear layers
     classifier.precision_ = "bf16"
     return classifier

@@ -20,10 +20,12 @@ def compile_encoder(classifier) -> Any:
     import torch
 
     from .base import require_transformer
+    from .onednn import use_default_kernels
 
     require_transformer(classifier, "--compile")
     if getattr(classifier, "compiled_", False):
         return classifier
+    use_default_kernels(classifier)  # Inductor picks its own kernels from plain layers
     net = classifier.net_
     eager = net.encoder
     net.encoder = torch.compile(eager, dynamic=True)

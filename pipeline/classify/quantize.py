@@ -148,7 +148,8 @@ def _is_after_gelu(name: str) -> bool:
     return name.endswith("output.dense") and "attention" not in name
 
 
-def _plain_gelu(act: nn.Module) -> bool:
+def plain_gelu(act: nn.Module) -> bool:
+    """True when `act` is exact (erf) GELU, whatever class implements it."""
     x = torch.linspace(-6, 6, 97)
     return torch.equal(act(x), torch.nn.functional.gelu(x))
 
@@ -161,7 +162,7 @@ def quantize_module(module: nn.Module) -> int:
         inter, out = getattr(layer, "intermediate", None), getattr(layer, "output", None)
         if (inter is not None and out is not None and isinstance(getattr(inter, "dense", None), nn.Linear)
                 and isinstance(getattr(out, "dense", None), nn.Linear)
-                and _plain_gelu(getattr(inter, "intermediate_act_fn", nn.Identity()))):
+                and plain_gelu(getattr(inter, "intermediate_act_fn", nn.Identity()))):
             layer.intermediate = Int8FeedForward(inter.dense, out.dense)
             out.dense = nn.Identity()
             count += 2
@@ -177,10 +178,12 @@ def quantize_module(module: nn.Module) -> int:
 def quantize_int8(classifier) -> Any:
     """Quantise a loaded transformer classifier's encoder to int8, in place (CPU inference only)."""
     from .base import require_transformer
+    from .onednn import use_default_kernels
 
     require_transformer(classifier, "--int8")
     if getattr(classifier, "precision_", "fp32") == "int8":
         return classifier
+    use_default_kernels(classifier)  # int8 rewrites nn.Linear layers, so unswap oneDNN's first
     net = classifier.net_.to("cpu")
     net.eval()
     with torch.no_grad():

@@ -110,7 +110,12 @@ def load_model(spec: ModelSpec):
 
 def prepare_model(classifier, int8: bool = False, bf16: bool = False, compile_encoder: bool = False):
     """The inference options on a loaded classifier, in place: int8 or bf16, then compilation
-    (which must see the final modules). `load_model` and a classifier handed to `annotate` share it."""
+    (which must see the final modules). `load_model` and a classifier handed to `annotate` share it.
+    Plain fp32 runs its matrix products on oneDNN where available (classify/onednn.py)."""
+    from ..classify.onednn import prefer_onednn
+
+    if not (int8 or bf16 or compile_encoder):
+        prefer_onednn(classifier)
     if int8:
         from ..classify.quantize import quantize_int8
 

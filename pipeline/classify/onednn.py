@@ -1,0 +1,134 @@
+"""fp32 inference on CPU through oneDNN's matrix kernels instead of MKL's.
+
+PyTorch runs `nn.Linear` on CPU with MKL's sgemm. On AMD CPUs MKL does not take its fastest
+code path: on a 2-core AMD EPYC with AVX-512, for MiniLM's shapes (about 1,400 tokens x 384 x
+1,536), one linear layer took 1.1-1.45x as long on MKL as on oneDNN with a pre-packed weight, and
+a whole 400-turn session 1.10-1.21x (docs/scale.md). oneDNN ships inside every x86 PyTorch wheel,
+as `torch.ops.mkldnn`. The arithmetic stays fp32; only the order of the additions changes, so
+probabilities move by about 1e-6 (a 400-turn session's written scores and labels were identical).
+The feed-forward GELU (exact, erf) is fused into the first feed-forward layer as oneDNN's
+post-op, which saves one pass over the largest activations.
+
+The swap is for inference only, and each layer falls back to `F.linear` whenever the fast path
+does not apply: gradients on, input not on the CPU, or bf16 autocast on. The packed weight is
+built on first use and never pickled (a Ray worker re-packs its own), so `state_dict`, saving and
+moving the model to a GPU behave as before. `RUPTURE_ONEDNN=0` keeps MKL everywhere.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+from torch import nn
+
+from .quantize import plain_gelu
+
+# The row count oneDNN lays the packed weight out for: a batch of 16 turns of ~64 tokens. Any other
+# row count still works (and gives the same numbers); this is only the layout's sweet spot.
+PACK_ROWS_HINT = 1024
+
+
+def onednn_available() -> bool:
+    """oneDNN's fp32 linear kernel is usable here, and not switched off with RUPTURE_ONEDNN=0."""
+    if os.environ.get("RUPTURE_ONEDNN", "1") == "0":
+        return False
+    if not torch.backends.mkldnn.is_available() or not hasattr(torch.ops.mkldnn, "_linear_pointwise"):
+        return False
+    try:  # a private op: prove it works (and agrees with F.linear) before trusting it
+        x, w, b = torch.randn(3, 8), torch.randn(4, 8), torch.randn(4)
+        packed = torch.ops.mkldnn._reorder_linear_weight(w, 3)
+        got = torch.ops.mkldnn._linear_pointwise(x, packed, b, "gelu", [], "none")
+        return bool(torch.allclose(got, nn.functional.gelu(nn.functional.linear(x, w, b)), atol=1e-4))
+    except (RuntimeError, AttributeError, TypeError):
+        return False
+
+
+class OneDnnLinear(nn.Linear):
+    """An nn.Linear (same parameters, same state_dict keys) whose inference forward runs on oneDNN,
+    optionally with exact GELU fused in (`gelu=True`: the layer then returns GELU(xW + b))."""
+
+    def __init__(self, linear: nn.Linear, gelu: bool = False):
+        nn.Module.__init__(self)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.weight, self.bias = linear.weight, linear.bias
+        self.gelu = gelu
+        self._packed: torch.Tensor | None = None
+
+    def _fast(self, x: torch.Tensor) -> bool:
+        return (x.device.type == "cpu" and self.weight.device.type == "cpu" and x.dtype == torch.float32
+                and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu"))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self._fast(x):
+            y = nn.functional.linear(x, self.weight, self.bias)
+            return nn.functional.gelu(y) if self.gelu else y
+        if self._packed is None:
+            self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(), PACK_ROWS_HINT)
+        rows = x.reshape(-1, self.in_features)
+        y = torch.ops.mkldnn._linear_pointwise(rows, self._packed, self.bias, "gelu" if self.gelu else "none",
+                                               [], "none" if self.gelu else "")
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_packed"] = None  # oneDNN's blocked tensors do not pickle; re-packed on first use
+        return state
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (", fused=gelu" if self.gelu else "") + ", kernel=onednn"
+
+
+def use_onednn(module: nn.Module) -> int:
+    """Swap the Linear layers inside a BERT-style `module` for OneDnnLinear, in place; return how
+    many. A feed-forward block with exact GELU gets it fused into its first layer."""
+    count = 0
+    for layer in getattr(getattr(module, "encoder", None), "layer", []):
+        inter = getattr(layer, "intermediate", None)
+        if (inter is not None and type(getattr(inter, "dense", None)) is nn.Linear
+                and plain_gelu(getattr(inter, "intermediate_act_fn", nn.Identity()))):
+            inter.dense = OneDnnLinear(inter.dense, gelu=True)
+            inter.intermediate_act_fn = nn.Identity()
+            count += 1
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.Linear:
+                setattr(parent, name, OneDnnLinear(child))
+                count += 1
+    return count
+
+
+def prefer_onednn(classifier) -> Any:
+    """Score a loaded transformer classifier's encoder through oneDNN where that is available;
+    any other classifier (a baseline) or a machine without oneDNN is left as it is."""
+    net = getattr(classifier, "net_", None)
+    if net is None or getattr(classifier, "kernel_", None) == "onednn" or not onednn_available():
+        return classifier
+    use_onednn(net.encoder)
+    classifier.kernel_ = "onednn"
+    return classifier
+
+
+def use_default_kernels(classifier) -> Any:
+    """Back to PyTorch's own layers where `prefer_onednn` swapped them (a no-op otherwise)."""
+    if getattr(classifier, "kernel_", None) == "onednn":
+        use_default_linear(classifier.net_.encoder)
+        classifier.kernel_ = None
+    return classifier
+
+
+def use_default_linear(module: nn.Module) -> int:
+    """Undo `use_onednn` in place (plain nn.Linear, GELU unfused), for the options that rewrite the
+    layers themselves (int8, compilation) or need autocast (bf16); return how many were undone."""
+    count = 0
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, OneDnnLinear):
+                plain = nn.Linear(child.in_features, child.out_features, bias=child.bias is not None,
+                                  device="meta")
+                plain.weight, plain.bias = child.weight, child.bias
+                setattr(parent, name, plain)
+                if child.gelu:
+                    parent.intermediate_act_fn = nn.GELU()
+                count += 1
+    return count

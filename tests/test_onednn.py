@@ -1,0 +1,128 @@
+"""fp32 on oneDNN: the swapped layers compute what nn.Linear (+ GELU) does, keep the state_dict,
+fall back where the fast path does not apply, pickle, and step aside for int8, bf16 and compile."""
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+from pipeline.classify import onednn as D
+from pipeline.classify import quantize as Q
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI = ROOT / "tests" / "fixtures" / "corpus" / "mini.jsonl"
+
+pytestmark = pytest.mark.skipif(not D.onednn_available(), reason="no oneDNN in this PyTorch build")
+
+
+def _bert(layers: int = 2) -> BertModel:
+    torch.manual_seed(0)
+    config = BertConfig(hidden_size=48, num_hidden_layers=layers, num_attention_heads=4, intermediate_size=96,
+                        vocab_size=120)
+    return BertModel(config, add_pooling_layer=False).eval()
+
+
+def _hidden(model: BertModel, ids: torch.Tensor) -> torch.Tensor:
+    return model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+
+
+def _items() -> list[dict]:
+    return [json.loads(line) for line in MINI.read_text().splitlines() if line.strip()]
+
+
+def test_onednn_swap_matches_plain_layers_and_keeps_the_state_dict():
+    model, ids = _bert(), torch.randint(0, 120, (3, 9))
+    keys = list(model.state_dict())
+    with torch.inference_mode():
+        reference = _hidden(model, ids)
+    # 6 linear layers per BERT layer; the first feed-forward one carries the fused GELU
+    assert D.use_onednn(model) == 12
+    assert list(model.state_dict()) == keys
+    dense = model.encoder.layer[0].intermediate.dense
+    assert isinstance(dense, D.OneDnnLinear) and dense.gelu
+    assert isinstance(model.encoder.layer[0].intermediate.intermediate_act_fn, torch.nn.Identity)
+    with torch.inference_mode():
+        got = _hidden(model, ids)
+    assert dense._packed is not None  # the fast path ran
+    assert torch.allclose(got, reference, atol=1e-5)
+
+
+def test_onednn_layer_falls_back_with_gradients_or_bf16_autocast():
+    linear = torch.nn.Linear(16, 8)
+    fast = D.OneDnnLinear(linear, gelu=True)
+    x = torch.randn(5, 16, requires_grad=True)
+    y = fast(x)  # gradients on: the plain path, so training through it still works
+    y.sum().backward()
+    assert fast._packed is None and x.grad is not None
+    assert torch.allclose(y, torch.nn.functional.gelu(linear(x)))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert fast(x).dtype == torch.bfloat16 and fast._packed is None
+    with torch.no_grad():
+        assert torch.allclose(fast(x), torch.nn.functional.gelu(linear(x)), atol=1e-5)
+        assert fast._packed is not None
+
+
+def test_onednn_model_pickles_without_its_packed_weights():
+    model, ids = _bert(1), torch.randint(0, 120, (2, 6))
+    D.use_onednn(model)
+    with torch.inference_mode():
+        before = _hidden(model, ids)  # packs the weights
+    copy = pickle.loads(pickle.dumps(model))  # what Ray does with a classifier handed to it
+    assert all(m._packed is None for m in copy.modules() if isinstance(m, D.OneDnnLinear))
+    with torch.inference_mode():
+        assert torch.equal(_hidden(copy, ids), before)
+
+
+def test_onednn_undo_restores_plain_layers():
+    model, ids = _bert(1), torch.randint(0, 120, (2, 6))
+    with torch.inference_mode():
+        reference = _hidden(model, ids)
+    D.use_onednn(model)
+    assert D.use_default_linear(model) == 6
+    assert not any(isinstance(m, D.OneDnnLinear) for m in model.modules())
+    assert Q.plain_gelu(model.encoder.layer[0].intermediate.intermediate_act_fn)
+    with torch.inference_mode():
+        assert torch.allclose(_hidden(model, ids), reference, atol=1e-6)
+
+
+def test_onednn_is_the_fp32_default_and_gives_the_same_labels(tiny_model_dir):
+    from pipeline.classify.registry import load_classifier
+    from pipeline.engines.work import ModelSpec, load_model
+
+    items = _items()
+    plain = load_classifier(str(tiny_model_dir))
+    fast = load_model(ModelSpec(str(tiny_model_dir), "tiny", segmenter=None))
+    assert fast.kernel_ == "onednn" and any(isinstance(m, D.OneDnnLinear) for m in fast.net_.modules())
+    a, b = plain.predict_proba(items), fast.predict_proba(items)
+    assert np.abs(a.family - b.family).max() < 1e-4 and np.abs(a.strategy - b.strategy).max() < 1e-4
+    assert [d.family for d in plain.decide(a)] == [d.family for d in fast.decide(b)]
+
+
+def test_onednn_steps_aside_for_int8(tiny_model_dir):
+    """int8 rewrites nn.Linear layers itself: on a oneDNN model it must first undo the swap, or it
+    would quantise the fused layer and lose its GELU."""
+    from pipeline.classify.registry import load_classifier
+    from pipeline.engines.work import ModelSpec, load_model
+
+    items = _items()
+    reference = Q.quantize_int8(load_classifier(str(tiny_model_dir))).predict_proba(items)
+    swapped = load_model(ModelSpec(str(tiny_model_dir), "tiny", segmenter=None))
+    got = Q.quantize_int8(swapped).predict_proba(items)
+    assert getattr(swapped, "kernel_", None) is None
+    assert any(isinstance(m, Q.Int8FeedForward) for m in swapped.net_.modules())
+    assert np.allclose(got.family, reference.family, atol=1e-5)
+
+
+def test_onednn_can_be_switched_off(tiny_model_dir, monkeypatch):
+    from pipeline.engines.work import ModelSpec, load_model
+
+    monkeypatch.setenv("RUPTURE_ONEDNN", "0")
+    assert not D.onednn_available()
+    classifier = load_model(ModelSpec(str(tiny_model_dir), "tiny", segmenter=None))
+    assert getattr(classifier, "kernel_", None) is None
+    assert not any(isinstance(m, D.OneDnnLinear) for m in classifier.net_.modules())
