@@ -183,7 +183,7 @@ def _document(s: Session, classifier, turn_rows, moments, grid, summary, timelin
         "segments": grid,
         "summary": summary,
         "parameters": {"high": {f: timeline.high_for(f) for f in classifier.taxonomy.families},
-                       "low_ratio": timeline.low_ratio, "max_gap": timeline.max_gap,
+                       "low_ratio": timeline.low_ratio, "max_gap": timeline.max_gap, "both_ways": timeline.both_ways,
                        "min_client_turns": timeline.min_client_turns, "single_turn_peak": timeline.single_turn_peak,
                        "segment_seconds": timeline.segment_seconds, "segment_turns": timeline.segment_turns,
                        "strategies": timeline.strategies},

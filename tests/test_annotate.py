@@ -140,7 +140,8 @@ def test_annotate_repair_windows_judge_fewer_therapist_turns_with_the_same_timel
 
     clf = _RecordingTransformer(load_classifier("rules", baseline_of=str(tiny_model_dir)))
     sessions, _ = read_sessions([SAMPLE])
-    base = TimelineConfig.load(thresholds=clf.rule_.family_thresholds)
+    # the sensitive settings: the rules baseline then finds two moments in the sample, not one
+    base = TimelineConfig.load(ROOT / "configs" / "timeline-sensitive.yaml", thresholds=clf.rule_.family_thresholds)
     every = annotate_sessions(sessions, clf, dataclasses.replace(base, strategies="all"))[0]
     clf.judged.clear()
     windows = annotate_sessions(sessions, clf, base)[0]

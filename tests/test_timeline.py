@@ -33,6 +33,36 @@ def test_timeline_hysteresis_extends_below_high_but_above_low():
     assert [(m.family, m.start_turn, m.end_turn, m.evidence_turns) for m in moments] == [("withdrawal", 3, 5, [3, 5])]
 
 
+def test_timeline_both_ways_takes_in_the_build_up_before_the_first_high_turn():
+    # 0.35 and 0.4 (>= low 0.3) lead up to 0.6: forwards only the moment starts at 0.6 (turn 7); both
+    # ways it starts at the build-up's first turn (3), while 0.1 before it stays outside
+    scores = [0.1, 0.35, 0.4, 0.6, 0.1, 0.1]
+    forward = build_moments(scored(scores), FAMS, CFG)
+    both = build_moments(scored(scores), FAMS, TimelineConfig(**{**CFG.__dict__, "both_ways": True}))
+    assert [(m.start_turn, m.end_turn, m.evidence_turns) for m in forward] == [(7, 7, [7])]
+    assert [(m.start_turn, m.end_turn, m.peak_turn, m.evidence_turns) for m in both] == [(3, 7, 7, [3, 5, 7])]
+
+
+def test_timeline_both_ways_bridges_gaps_backwards_and_merges_what_meets():
+    two_way = TimelineConfig(**{**CFG.__dict__, "both_ways": True})
+    # backwards, one quiet turn (0.1) is bridged, two are not; lukewarm turns alone make no moment
+    bridged = build_moments(scored([0.35, 0.35, 0.1, 0.1, 0.35, 0.1, 0.4, 0.7, 0.1, 0.1]), FAMS, two_way)
+    assert [(m.start_turn, m.end_turn, m.evidence_turns) for m in bridged] == [(9, 15, [9, 13, 15])]
+    assert build_moments(scored([0.45, 0.45, 0.45, 0.45]), FAMS, two_way) == []
+    # two high turns whose forward and backward runs meet: one moment
+    met = build_moments(scored([0.1, 0.8, 0.35, 0.35, 0.8, 0.1, 0.1]), FAMS, two_way)
+    assert [(m.start_turn, m.end_turn, m.peak_turn) for m in met] == [(3, 9, 3)]
+
+
+def test_timeline_both_ways_must_be_true_or_false(tmp_path):
+    path = tmp_path / "timeline.yaml"
+    path.write_text("moments:\n  both_ways: maybe\n")
+    with pytest.raises(UserError, match=r"timeline.yaml: moments.both_ways must be true or false, got 'maybe'"):
+        TimelineConfig.load(path)
+    path.write_text("moments:\n  both_ways: true\n")
+    assert TimelineConfig.load(path).both_ways is True and TimelineConfig().both_ways is False
+
+
 def test_timeline_low_scores_alone_never_start_a_moment():
     assert build_moments(scored([0.45, 0.45, 0.45, 0.45]), FAMS, CFG) == []
 
@@ -164,16 +194,21 @@ def test_timeline_threshold_scale_applies_to_model_thresholds_only(tmp_path):
     assert TimelineConfig.load(path, thresholds={"withdrawal": 0.5}).high_for("withdrawal") == 0.7
 
 
-def test_timeline_precise_config_asks_for_longer_runs():
+def test_timeline_default_config_asks_for_longer_runs_than_the_sensitive_one():
     from pipeline.taxonomy import CONFIG_DIR
 
-    precise = TimelineConfig.load(CONFIG_DIR / "timeline-precise.yaml", thresholds={"withdrawal": 0.5, "confrontation": 0.5})
-    default = TimelineConfig.load(thresholds={"withdrawal": 0.5, "confrontation": 0.5})
-    # two lukewarm turns: a moment by default, not in the precise settings; three such turns: both
+    thresholds = {"withdrawal": 0.5, "confrontation": 0.5}
+    sensitive = TimelineConfig.load(CONFIG_DIR / "timeline-sensitive.yaml", thresholds=thresholds)
+    default = TimelineConfig.load(thresholds=thresholds)
+    assert default.both_ways and sensitive.both_ways
+    # two lukewarm turns: a moment in the sensitive settings, not by default; three such turns: both
     two = scored([0.1, 0.6, 0.55, 0.1, 0.1, 0.1])
     three = scored([0.1, 0.6, 0.55, 0.5, 0.1, 0.1])
-    assert len(build_moments(two, FAMS, default)) == 1 and build_moments(two, FAMS, precise) == []
-    assert len(build_moments(three, FAMS, precise)) == 1
+    assert len(build_moments(two, FAMS, sensitive)) == 1 and build_moments(two, FAMS, default) == []
+    assert len(build_moments(three, FAMS, default)) == 1
+    # a build-up of two lukewarm turns before the high one makes the three the default asks for
+    build_up = scored([0.1, 0.3, 0.3, 0.45, 0.1, 0.1, 0.1])
+    assert [(m.start_turn, m.end_turn) for m in build_moments(build_up, FAMS, default)] == [(3, 7)]
 
 
 def test_timeline_episode_bootstrap_interval_resamples_sessions():

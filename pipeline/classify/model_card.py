@@ -74,8 +74,9 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
                                  "precision_95%": format_interval(e.get("precision_ci95")),
                                  "resolution_acc": e.get("resolution_accuracy")}
                                 for n, e in list(eps.items()) + [("second coder (blind)", second)] if e]),
-                  "", "An episode is found when a moment of the same family overlaps it; resolution accuracy is over "
-                      "found episodes. The 95% intervals resample whole sessions (bootstrap): with this few "
+                  "", "Moments come from the default timeline settings (configs/timeline.yaml) as they were when "
+                      "the model was built. An episode is found when a moment of the same family overlaps it; "
+                      "resolution accuracy is over found episodes. The 95% intervals resample whole sessions (bootstrap): with this few "
                       "episodes, one episode moves recall by about 0.05."]
         if second:
             lines += ["", f"The \"second coder (blind)\" row is a yardstick, not a model: {second['sessions']} of these "

@@ -21,6 +21,9 @@ class TimelineConfig:
     threshold_scale: float = 1.0
     low_ratio: float = 0.6
     max_gap: int = 1
+    # Hysteresis both ways: a moment also takes in the turns before its first high one that stay at
+    # or above the low threshold (the build-up), not only those after it. Off here, on in the configs.
+    both_ways: bool = False
     # Corroboration: a run of fewer than `min_client_turns` client turns becomes a moment only when
     # its peak reaches `single_turn_peak`. The defaults keep every run; configs/timeline.yaml sets both.
     min_client_turns: int = 1
@@ -47,6 +50,7 @@ class TimelineConfig:
         m, r, s, g = (data.get(k, {}) or {} for k in ("moments", "resolution", "significance", "grid"))
         cfg = cls(high=m.get("high"), threshold_scale=float(m.get("threshold_scale", 1.0)),
                   low_ratio=float(m.get("low_ratio", 0.6)), max_gap=int(m.get("max_gap", 1)),
+                  both_ways=_flag(m.get("both_ways", False), f"{source}: moments.both_ways"),
                   min_client_turns=int(m.get("min_client_turns", 1)),
                   single_turn_peak=float(m.get("single_turn_peak", 0.0)),
                   window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
@@ -66,6 +70,12 @@ class TimelineConfig:
         if isinstance(self.high, dict):
             return float(self.high.get(family, 0.5))
         return float(self.high) if self.high is not None else 0.5
+
+
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise UserError(f"{what} must be true or false, got {value!r}")
+    return value
 
 
 STRATEGY_MODES = ("all", "repair_windows")
@@ -111,7 +121,7 @@ class Moment:
         return asdict(self)
 
 
-def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int) -> list[list[TurnScore]]:
+def _forward_runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int) -> list[list[TurnScore]]:
     """Runs of client turns: start at >= high, continue at >= low, bridge <= max_gap quieter turns.
 
     The quieter turns bridged inside a run are not part of its evidence."""
@@ -136,6 +146,32 @@ def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap
     return runs
 
 
+def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int,
+          both_ways: bool = False) -> list[list[TurnScore]]:
+    """The runs `_forward_runs` finds; with `both_ways`, also grown backwards from each high turn
+    (the same rule read right to left), so a run keeps the lukewarm turns that led up to its peak."""
+    forward = _forward_runs(client, family, high, low, max_gap)
+    if not both_ways:
+        return forward
+    backward = _forward_runs(client[::-1], family, high, low, max_gap)
+    evidence = {t.index for run in forward + backward for t in run}
+    runs: list[list[TurnScore]] = []
+    current: list[TurnScore] = []
+    quiet = 0
+    for t in client:  # regroup the evidence: turns at most max_gap quieter client turns apart
+        if t.index in evidence:
+            current.append(t)
+            quiet = 0
+        elif current:
+            quiet += 1
+            if quiet > max_gap:
+                runs.append(current)
+                current, quiet = [], 0
+    if current:
+        runs.append(current)
+    return runs
+
+
 def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig) -> int:
     span = max(1e-6, 1.0 - high)
     level = 1 + int(min(3.999, 4 * max(0.0, peak - high) / span))
@@ -151,7 +187,7 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
     for family in families:
         high = cfg.high_for(family)
         low = high * cfg.low_ratio
-        for run in _runs(client, family, high, low, cfg.max_gap):
+        for run in _runs(client, family, high, low, cfg.max_gap, cfg.both_ways):
             peak = max(run, key=lambda t: t.scores.get(family, 0.0))
             if len(run) < cfg.min_client_turns and peak.scores.get(family, 0.0) < cfg.single_turn_peak:
                 continue  # one lukewarm turn: left as a flagged turn, not a moment
