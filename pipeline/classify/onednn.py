@@ -16,6 +16,7 @@ moving the model to a GPU behave as before. `RUPTURE_ONEDNN=0` keeps MKL everywh
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -31,12 +32,17 @@ PACK_ROWS_HINT = 1024
 
 def onednn_available() -> bool:
     """oneDNN's fp32 linear kernel is usable here, and not switched off with RUPTURE_ONEDNN=0."""
-    if os.environ.get("RUPTURE_ONEDNN", "1") == "0":
-        return False
+    return os.environ.get("RUPTURE_ONEDNN", "1") != "0" and _onednn_works()
+
+
+@functools.lru_cache(maxsize=None)
+def _onednn_works() -> bool:
     if not torch.backends.mkldnn.is_available() or not hasattr(torch.ops.mkldnn, "_linear_pointwise"):
         return False
-    try:  # a private op: prove it works (and agrees with F.linear) before trusting it
-        x, w, b = torch.randn(3, 8), torch.randn(4, 8), torch.randn(4)
+    try:  # a private op: prove it works (and agrees with F.linear) before trusting it, once per process
+        # fixed values, not torch.randn: probing must not move the caller's random number stream
+        x, w, b = (torch.linspace(-2, 2, 24).reshape(3, 8), torch.linspace(-1, 1, 32).reshape(4, 8),
+                   torch.linspace(-0.5, 0.5, 4))
         packed = torch.ops.mkldnn._reorder_linear_weight(w, 3)
         got = torch.ops.mkldnn._linear_pointwise(x, packed, b, "gelu", [], "none")
         return bool(torch.allclose(got, nn.functional.gelu(nn.functional.linear(x, w, b)), atol=1e-4))
