@@ -3,7 +3,7 @@
 PyTorch runs `nn.Linear` on CPU with MKL's sgemm. On AMD CPUs MKL does not take its fastest
 code path: on a 2-core AMD EPYC with AVX-512, for MiniLM's shapes (about 1,400 tokens x 384 x
 1,536), one linear layer took 1.1-1.45x as long on MKL as on oneDNN with a pre-packed weight, and
-a whole 400-turn session 1.10-1.21x (docs/scale.md). oneDNN ships inside every x86 PyTorch wheel,
+a whole 400-turn session 1.10-1.24x (docs/scale.md). oneDNN ships inside every x86 PyTorch wheel,
 as `torch.ops.mkldnn`. The arithmetic stays fp32; only the order of the additions changes, so
 probabilities move by about 1e-6 (a 400-turn session's written scores and labels were identical).
 The feed-forward GELU (exact, erf) is fused into the first feed-forward layer as oneDNN's
