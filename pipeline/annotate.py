@@ -21,7 +21,7 @@ from .errors import InputError, UserError
 from .model import Session
 from .taxonomy import NONE
 from .timeline import TimelineConfig, build_grid, build_moments, summarise
-from .timeline.moments import TurnScore, check_strategies_mode, repair_window_turns
+from .timeline.moments import TurnScore, candidate_config, check_strategies_mode, repair_window_turns
 
 SCHEMA_VERSION = "rupture-annotation/1.0"
 QUOTES_NOTICE = "Contains transcript text (sensitive clinical data): store and share it as you would the transcript."
@@ -64,9 +64,11 @@ def _fill(probs: TurnProbabilities, rows: Sequence[int], part: TurnProbabilities
 
 def _therapist_turns_to_judge(session: Session, probs: TurnProbabilities, classifier,
                               timeline: TimelineConfig) -> list[int]:
-    """The therapist turns in the repair windows of the moments that the client scores make."""
+    """The therapist turns in the repair windows of the moments that the client scores make, and of
+    the shorter runs that a repair there could still make moments (`candidate_config`)."""
     turns = _turn_scores(session, probs, classifier)[0]
-    return repair_window_turns(turns, build_moments(turns, classifier.taxonomy.families, timeline), timeline)
+    candidates = build_moments(turns, classifier.taxonomy.families, candidate_config(timeline))
+    return repair_window_turns(turns, candidates, timeline)
 
 
 def _score_in_two_passes(session: Session, classifier, timeline: TimelineConfig, batch_size: int,
@@ -185,6 +187,7 @@ def _document(s: Session, classifier, turn_rows, moments, grid, summary, timelin
         "parameters": {"high": {f: timeline.high_for(f) for f in classifier.taxonomy.families},
                        "low_ratio": timeline.low_ratio, "max_gap": timeline.max_gap, "both_ways": timeline.both_ways,
                        "min_client_turns": timeline.min_client_turns, "single_turn_peak": timeline.single_turn_peak,
+                       "min_client_turns_repaired": timeline.min_client_turns_repaired,
                        "segment_seconds": timeline.segment_seconds, "segment_turns": timeline.segment_turns,
                        "strategies": timeline.strategies},
     }

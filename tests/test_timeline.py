@@ -179,6 +179,62 @@ def test_timeline_config_file_sets_corroboration(tmp_path):
     assert (cfg.min_client_turns, cfg.single_turn_peak, cfg.high_for("withdrawal")) == (3, 0.95, 0.6)
 
 
+def test_timeline_therapist_repair_corroborates_a_two_turn_run_only():
+    cfg = TimelineConfig(high=0.5, low_ratio=0.6, max_gap=1, min_client_turns=3, single_turn_peak=0.85,
+                         min_client_turns_repaired=2)
+    two = [0.1, 0.6, 0.4, 0.1, 0.1, 0.1]  # client turns 3 and 5; therapist turns 6, 8, 10 follow
+    assert build_moments(scored(two), FAMS, cfg) == []
+    repaired = build_moments(scored(two, strategies={6: "invite_exploration"}), FAMS, cfg)
+    assert [(m.start_turn, m.end_turn, m.resolution["repair_turns"]) for m in repaired] == [(3, 5, [6])]
+    # a strategy after the repair window, or after a lone lukewarm turn, corroborates nothing
+    assert build_moments(scored(two, strategies={12: "invite_exploration"}), FAMS, cfg) == []
+    assert build_moments(scored([0.1, 0.6, 0.1, 0.1], strategies={4: "clarify"}), FAMS, cfg) == []
+    # off (0, the dataclass default): the repair changes nothing
+    off = TimelineConfig(**{**cfg.__dict__, "min_client_turns_repaired": 0})
+    assert build_moments(scored(two, strategies={6: "invite_exploration"}), FAMS, off) == []
+
+
+def test_timeline_candidate_windows_cover_every_run_a_repair_could_corroborate():
+    from dataclasses import replace
+
+    from pipeline.timeline.moments import candidate_config
+
+    cfg = TimelineConfig(high=0.5, low_ratio=0.6, max_gap=1, min_client_turns=3, single_turn_peak=0.85,
+                         min_client_turns_repaired=2)
+    strategies = {6: "invite_exploration", 16: "clarify"}
+    turns = scored([0.1, 0.6, 0.4, 0.1, 0.1, 0.1, 0.1, 0.9, 0.1, 0.1], strategies=strategies)
+    every = build_moments(turns, FAMS, cfg)
+    # two passes: client scores alone pick the therapist turns to judge, then only those get a strategy
+    unjudged = [replace(t, strategy=None) for t in turns]
+    judge = set(repair_window_turns(unjudged, build_moments(unjudged, FAMS, candidate_config(cfg)), cfg))
+    assert 6 in judge  # the two-turn run's window, although it is no moment before the repair is read
+    two_pass = build_moments([t if t.index in judge else replace(t, strategy=None) for t in turns], FAMS, cfg)
+    assert [m.to_dict() for m in two_pass] == [m.to_dict() for m in every]
+    assert [(m.start_turn, m.end_turn) for m in every] == [(3, 5), (15, 15)]
+    assert candidate_config(TimelineConfig(min_client_turns=2, min_client_turns_repaired=3)).min_client_turns == 2
+
+
+@pytest.mark.parametrize("text, message", [
+    ("moments:\n  max_gap: two\n", r"timeline\.yaml: moments\.max_gap must be a whole number, got 'two'"),
+    ("moments:\n  min_client_turns_repaired: 1.5\n", r"moments\.min_client_turns_repaired must be a whole number, got 1\.5"),
+    ("grid:\n  segment_seconds: [300]\n", r"grid\.segment_seconds must be a number, got \[300\]"),
+    ("resolution: 3\n", r"timeline\.yaml: resolution must be a mapping of settings, got 3"),
+])
+def test_timeline_config_numbers_are_checked_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "timeline.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message):
+        TimelineConfig.load(path)
+
+
+def test_timeline_config_reads_whole_numbers_written_as_floats_and_ints_as_floats(tmp_path):
+    path = tmp_path / "timeline.yaml"
+    path.write_text("moments:\n  min_client_turns_repaired: 2.0\n  single_turn_peak: 1\n")
+    cfg = TimelineConfig.load(path)
+    assert (cfg.min_client_turns_repaired, cfg.single_turn_peak) == (2, 1.0)
+    assert isinstance(cfg.min_client_turns_repaired, int) and isinstance(cfg.single_turn_peak, float)
+
+
 def test_timeline_threshold_scale_applies_to_model_thresholds_only(tmp_path):
     path = tmp_path / "timeline.yaml"
     path.write_text("moments:\n  threshold_scale: 0.8\n")
@@ -206,6 +262,12 @@ def test_timeline_default_config_asks_for_longer_runs_than_the_sensitive_one():
     three = scored([0.1, 0.6, 0.55, 0.5, 0.1, 0.1])
     assert len(build_moments(two, FAMS, sensitive)) == 1 and build_moments(two, FAMS, default) == []
     assert len(build_moments(three, FAMS, default)) == 1
+    # ...unless the therapist answers the two with a repair; a lone lukewarm turn so answered is a
+    # moment only in the sensitive settings
+    repaired_two = scored([0.1, 0.6, 0.55, 0.1, 0.1, 0.1], strategies={6: "clarify"})
+    repaired_one = scored([0.1, 0.6, 0.1, 0.1, 0.1], strategies={4: "clarify"})
+    assert len(build_moments(repaired_two, FAMS, default)) == 1
+    assert build_moments(repaired_one, FAMS, default) == [] and len(build_moments(repaired_one, FAMS, sensitive)) == 1
     # a build-up of two lukewarm turns before the high one makes the three the default asks for
     build_up = scored([0.1, 0.3, 0.3, 0.45, 0.1, 0.1, 0.1])
     assert [(m.start_turn, m.end_turn) for m in build_moments(build_up, FAMS, default)] == [(3, 7)]

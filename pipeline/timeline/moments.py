@@ -28,6 +28,10 @@ class TimelineConfig:
     # its peak reaches `single_turn_peak`. The defaults keep every run; configs/timeline.yaml sets both.
     min_client_turns: int = 1
     single_turn_peak: float = 0.0
+    # A therapist's repair also corroborates: a shorter run of at least `min_client_turns_repaired`
+    # client turns becomes a moment when a therapist turn inside it or in its repair window has a
+    # resolution strategy (the therapist treated it as a rupture). 0: off.
+    min_client_turns_repaired: int = 0
     window: int = 3
     after_turns: int = 2
     # Which therapist turns get a strategy: "all", or "repair_windows" (only those inside a moment
@@ -47,16 +51,21 @@ class TimelineConfig:
             raise UserError(f"{source}: cannot read timeline settings ({getattr(err, 'strerror', None) or err})") from None
         if not isinstance(data, dict):
             raise UserError(f"{source}: timeline settings must be a mapping of sections (moments, resolution, ...)")
-        m, r, s, g = (data.get(k, {}) or {} for k in ("moments", "resolution", "significance", "grid"))
-        cfg = cls(high=m.get("high"), threshold_scale=float(m.get("threshold_scale", 1.0)),
-                  low_ratio=float(m.get("low_ratio", 0.6)), max_gap=int(m.get("max_gap", 1)),
+        m, r, s, g = (_section(data, k, source) for k in ("moments", "resolution", "significance", "grid"))
+
+        def num(section: dict[str, Any], name: str, key: str, default: float, kind: type = float) -> Any:
+            return _number(section.get(key, default), kind, f"{source}: {name}.{key}")
+
+        cfg = cls(high=m.get("high"), threshold_scale=num(m, "moments", "threshold_scale", 1.0),
+                  low_ratio=num(m, "moments", "low_ratio", 0.6), max_gap=num(m, "moments", "max_gap", 1, int),
                   both_ways=_flag(m.get("both_ways", False), f"{source}: moments.both_ways"),
-                  min_client_turns=int(m.get("min_client_turns", 1)),
-                  single_turn_peak=float(m.get("single_turn_peak", 0.0)),
-                  window=int(r.get("window", 3)), after_turns=int(r.get("after_turns", 2)),
+                  min_client_turns=num(m, "moments", "min_client_turns", 1, int),
+                  single_turn_peak=num(m, "moments", "single_turn_peak", 0.0),
+                  min_client_turns_repaired=num(m, "moments", "min_client_turns_repaired", 0, int),
+                  window=num(r, "resolution", "window", 3, int), after_turns=num(r, "resolution", "after_turns", 2, int),
                   strategies=check_strategies_mode(r.get("strategies", "all"), f"{source}: resolution.strategies"),
-                  long_moment_turns=int(s.get("long_moment_turns", 3)),
-                  segment_seconds=float(g.get("segment_seconds", 300)), segment_turns=int(g.get("segment_turns", 30)))
+                  long_moment_turns=num(s, "significance", "long_moment_turns", 3, int),
+                  segment_seconds=num(g, "grid", "segment_seconds", 300), segment_turns=num(g, "grid", "segment_turns", 30, int))
         return cfg.with_model_thresholds(thresholds)
 
     def with_model_thresholds(self, thresholds: dict[str, float] | None) -> "TimelineConfig":
@@ -70,6 +79,20 @@ class TimelineConfig:
         if isinstance(self.high, dict):
             return float(self.high.get(family, 0.5))
         return float(self.high) if self.high is not None else 0.5
+
+
+def _section(data: dict[str, Any], key: str, source: Path) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise UserError(f"{source}: {key} must be a mapping of settings, got {value!r}")
+    return value
+
+
+def _number(value: Any, kind: type, what: str) -> Any:
+    """`value` as an int or float; a one-line error naming `what` set it when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        raise UserError(f"{what} must be {'a whole number' if kind is int else 'a number'}, got {value!r}")
+    return kind(value)
 
 
 def _flag(value: Any, what: str) -> bool:
@@ -180,6 +203,20 @@ def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig
     return max(1, min(5, level))
 
 
+def _corroborated(n_client: int, peak: float, repaired: bool, cfg: TimelineConfig) -> bool:
+    if n_client >= cfg.min_client_turns or peak >= cfg.single_turn_peak:
+        return True
+    return bool(cfg.min_client_turns_repaired) and repaired and n_client >= cfg.min_client_turns_repaired
+
+
+def candidate_config(cfg: TimelineConfig) -> TimelineConfig:
+    """Settings whose moments include every run a therapist's repair could still corroborate:
+    before therapist turns are judged, their repair windows are the ones to judge."""
+    if cfg.min_client_turns_repaired and cfg.min_client_turns_repaired < cfg.min_client_turns:
+        return replace(cfg, min_client_turns=cfg.min_client_turns_repaired)
+    return cfg
+
+
 def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: TimelineConfig) -> list[Moment]:
     """All tension moments of one session, in order of their first turn."""
     client = [t for t in turns if t.role == "client"]
@@ -189,15 +226,15 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
         low = high * cfg.low_ratio
         for run in _runs(client, family, high, low, cfg.max_gap, cfg.both_ways):
             peak = max(run, key=lambda t: t.scores.get(family, 0.0))
-            if len(run) < cfg.min_client_turns and peak.scores.get(family, 0.0) < cfg.single_turn_peak:
-                continue  # one lukewarm turn: left as a flagged turn, not a moment
+            start_turn, end_turn = run[0].index, run[-1].index
+            resolution = _resolution(turns, family, start_turn, end_turn, low, cfg)
+            if not _corroborated(len(run), peak.scores.get(family, 0.0), resolution["attempted"], cfg):
+                continue  # a lone or brief lukewarm run: left as flagged turns, not a moment
             subtypes: dict[str, int] = {}
             for t in run:
                 code = t.subtype_by_family.get(family) or t.subtype
                 if code:
                     subtypes[code] = subtypes.get(code, 0) + 1
-            start_turn, end_turn = run[0].index, run[-1].index
-            resolution = _resolution(turns, family, start_turn, end_turn, low, cfg)
             moments.append(Moment(
                 id="", family=family, subtypes=sorted(subtypes, key=lambda c: -subtypes[c]),
                 start_turn=start_turn, end_turn=end_turn, peak_turn=peak.index,
