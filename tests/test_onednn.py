@@ -126,3 +126,28 @@ def test_onednn_can_be_switched_off(tiny_model_dir, monkeypatch):
     classifier = load_model(ModelSpec(str(tiny_model_dir), "tiny", segmenter=None))
     assert getattr(classifier, "kernel_", None) is None
     assert not any(isinstance(m, D.OneDnnLinear) for m in classifier.net_.modules())
+
+
+def test_onednn_leaves_a_classifier_prepared_for_another_option_alone(tiny_model_dir):
+    """`annotate(paths, classifier=load_model(... --compile / --bf16 / --int8))` prepares the classifier
+    again with the plain options: that must not swap layers under a compiled graph or an autocast."""
+    from pipeline.annotate import annotate
+    from pipeline.classify.bf16 import use_bf16
+    from pipeline.classify.registry import load_classifier
+    from pipeline.engines.work import prepare_model
+
+    bf16 = use_bf16(load_classifier(str(tiny_model_dir)))
+    prepare_model(bf16)
+    assert getattr(bf16, "kernel_", None) is None
+    assert not any(isinstance(m, D.OneDnnLinear) for m in bf16.net_.modules())
+    int8 = Q.quantize_int8(load_classifier(str(tiny_model_dir)))
+    layers_before = [type(m) for m in int8.net_.modules()]
+    assert [type(m) for m in prepare_model(int8).net_.modules()] == layers_before
+    compiled = load_classifier(str(tiny_model_dir))
+    compiled.compiled_ = True  # what compile_encoder marks; compiling itself is the slow tests' job
+    prepare_model(compiled)
+    assert not any(isinstance(m, D.OneDnnLinear) for m in compiled.net_.modules())
+    # and a handed-in bf16 classifier still annotates
+    sample = ROOT / "pipeline" / "samples" / "sample-session.txt"
+    result = annotate([sample], out=None, classifier=bf16)
+    assert not result.failed and result.documents[0]["turns"]

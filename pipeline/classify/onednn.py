@@ -106,9 +106,13 @@ def use_onednn(module: nn.Module) -> int:
 
 def prefer_onednn(classifier) -> Any:
     """Score a loaded transformer classifier's encoder through oneDNN where that is available;
-    any other classifier (a baseline) or a machine without oneDNN is left as it is."""
+    any other classifier (a baseline) or a machine without oneDNN is left as it is, and so is one
+    already prepared for int8, bf16 or compilation (a classifier handed to `annotate` after
+    `load_model` with those options: swapping layers under torch.compile breaks the graph)."""
     net = getattr(classifier, "net_", None)
     if net is None or getattr(classifier, "kernel_", None) == "onednn" or not onednn_available():
+        return classifier
+    if getattr(classifier, "compiled_", False) or getattr(classifier, "precision_", "fp32") != "fp32":
         return classifier
     use_onednn(net.encoder)
     classifier.kernel_ = "onednn"
