@@ -151,3 +151,24 @@ def test_onednn_leaves_a_classifier_prepared_for_another_option_alone(tiny_model
     sample = ROOT / "pipeline" / "samples" / "sample-session.txt"
     result = annotate([sample], out=None, classifier=bf16)
     assert not result.failed and result.documents[0]["turns"]
+
+
+def test_onednn_pads_rows_so_a_long_run_meets_few_kernel_shapes(monkeypatch):
+    """oneDNN compiles and keeps a kernel per row count; unpadded, a batch run over turns of every
+    length met thousands of row counts and its memory grew without bound."""
+    layer = D.OneDnnLinear(torch.nn.Linear(16, 8), gelu=True).eval()
+    real = torch.ops.mkldnn._linear_pointwise
+    seen: set[int] = set()
+
+    def recording(rows, *args):
+        seen.add(rows.shape[0])
+        return real(rows, *args)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", recording)
+    with torch.inference_mode():
+        for n in range(1, 300):
+            x = torch.randn(n, 16)
+            expected = torch.nn.functional.gelu(torch.nn.functional.linear(x, layer.weight, layer.bias))
+            got = layer(x)
+            assert got.shape == (n, 8) and torch.allclose(got, expected, atol=1e-5)
+    assert seen == {64, 128, 192, 256, 320} and D.ROW_STEP == 64
