@@ -172,3 +172,22 @@ def test_onednn_pads_rows_so_a_long_run_meets_few_kernel_shapes(monkeypatch):
             got = layer(x)
             assert got.shape == (n, 8) and torch.allclose(got, expected, atol=1e-5)
     assert seen == {64, 128, 192, 256, 320} and D.ROW_STEP == 64
+
+
+def test_onednn_bf16_pads_rows_too_and_int8_refuses_a_bf16_model(tiny_model_dir):
+    from pipeline.classify.bf16 import bf16_supported, use_bf16
+    from pipeline.classify.registry import load_classifier
+    from pipeline.errors import UserError
+
+    if not bf16_supported():
+        pytest.skip("this CPU has no bf16 arithmetic")
+    items = _items()
+    plain = load_classifier(str(tiny_model_dir))
+    reference = plain.predict_proba(items)
+    bf16 = use_bf16(load_classifier(str(tiny_model_dir)))
+    padded = [m for m in bf16.net_.encoder.modules() if isinstance(m, D.RowPaddedLinear)]
+    assert padded and not any(type(m) is torch.nn.Linear for m in bf16.net_.encoder.modules())
+    assert np.abs(bf16.predict_proba(items).family - reference.family).max() < 0.05
+    with pytest.raises(UserError, match="exclude each other"):
+        Q.quantize_int8(bf16)
+    assert D.use_default_linear(bf16.net_.encoder) == len(padded)

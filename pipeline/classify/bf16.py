@@ -24,7 +24,7 @@ def use_bf16(classifier) -> Any:
     """Mark a loaded transformer classifier to score under bf16 autocast (CPU), in place."""
     from ..errors import UserError
     from .base import require_transformer
-    from .onednn import use_default_kernels
+    from .onednn import use_default_kernels, use_row_padding
 
     require_transformer(classifier, "--bf16")
     if getattr(classifier, "precision_", "fp32") == "int8":
@@ -33,5 +33,6 @@ def use_bf16(classifier) -> Any:
         raise UserError("--bf16 needs a CPU with AMX or AVX512-BF16 (this one has neither, and emulated bf16 "
                         "is slower than fp32); use fp32 (the default) or --int8")
     use_default_kernels(classifier)  # bf16 autocast needs PyTorch's own linear layers
+    use_row_padding(classifier.net_.encoder)  # ... with few row counts: oneDNN keeps a kernel per count
     classifier.precision_ = "bf16"
     return classifier

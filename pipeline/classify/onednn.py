@@ -56,6 +56,45 @@ def _onednn_works() -> bool:
         return False
 
 
+def pad_rows(rows: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """`rows` with zero rows added up to a multiple of ROW_STEP, and the real row count. Each output
+    row of a linear layer depends on its own input row only, so the real rows' results are the same."""
+    n = rows.shape[0]
+    padded = -(-n // ROW_STEP) * ROW_STEP
+    return (nn.functional.pad(rows, (0, 0, 0, padded - n)) if padded != n else rows), n
+
+
+class RowPaddedLinear(nn.Linear):
+    """An nn.Linear that pads its rows to a multiple of ROW_STEP, for `--bf16`: under bf16 autocast
+    PyTorch runs linear layers on oneDNN too, which keeps a compiled kernel per row count (a
+    1,000-session batch grew 639 -> 880 MB unpadded)."""
+
+    def __init__(self, linear: nn.Linear):
+        nn.Module.__init__(self)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.weight, self.bias = linear.weight, linear.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows, n = pad_rows(x.reshape(-1, self.in_features))
+        return nn.functional.linear(rows, self.weight, self.bias)[:n].reshape(*x.shape[:-1], self.out_features)
+
+
+def _swap_plain_linear(module: nn.Module, make) -> int:
+    """Replace every plain nn.Linear inside `module` with make(layer), in place; return how many."""
+    count = 0
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.Linear:
+                setattr(parent, name, make(child))
+                count += 1
+    return count
+
+
+def use_row_padding(module: nn.Module) -> int:
+    """Swap the plain Linear layers inside `module` for RowPaddedLinear, in place; return how many."""
+    return _swap_plain_linear(module, RowPaddedLinear)
+
+
 class OneDnnLinear(nn.Linear):
     """An nn.Linear (same parameters, same state_dict keys) whose inference forward runs on oneDNN,
     optionally with exact GELU fused in (`gelu=True`: the layer then returns GELU(xW + b))."""
@@ -77,11 +116,7 @@ class OneDnnLinear(nn.Linear):
             return nn.functional.gelu(y) if self.gelu else y
         if self._packed is None:
             self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(), PACK_ROWS_HINT)
-        rows = x.reshape(-1, self.in_features)
-        n = rows.shape[0]
-        padded = -(-n // ROW_STEP) * ROW_STEP
-        if padded != n:  # zero rows: each output row depends on its own input row only
-            rows = nn.functional.pad(rows, (0, 0, 0, padded - n))
+        rows, n = pad_rows(x.reshape(-1, self.in_features))
         y = torch.ops.mkldnn._linear_pointwise(rows, self._packed, self.bias, "gelu" if self.gelu else "none",
                                                [], "none" if self.gelu else "")
         return y[:n].reshape(*x.shape[:-1], self.out_features)
@@ -106,12 +141,7 @@ def use_onednn(module: nn.Module) -> int:
             inter.dense = OneDnnLinear(inter.dense, gelu=True)
             inter.intermediate_act_fn = nn.Identity()
             count += 1
-    for parent in list(module.modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) is nn.Linear:
-                setattr(parent, name, OneDnnLinear(child))
-                count += 1
-    return count
+    return count + _swap_plain_linear(module, OneDnnLinear)
 
 
 def prefer_onednn(classifier) -> Any:
@@ -138,17 +168,18 @@ def use_default_kernels(classifier) -> Any:
 
 
 def use_default_linear(module: nn.Module) -> int:
-    """Undo `use_onednn` in place (plain nn.Linear, GELU unfused), for the options that rewrite the
-    layers themselves (int8, compilation) or need autocast (bf16); return how many were undone."""
+    """Undo `use_onednn` and `use_row_padding` in place (plain nn.Linear, GELU unfused), for the
+    options that rewrite the layers themselves (int8, compilation) or need autocast (bf16); return
+    how many were undone."""
     count = 0
     for parent in list(module.modules()):
         for name, child in list(parent.named_children()):
-            if isinstance(child, OneDnnLinear):
+            if isinstance(child, (OneDnnLinear, RowPaddedLinear)):
                 plain = nn.Linear(child.in_features, child.out_features, bias=child.bias is not None,
                                   device="meta")
                 plain.weight, plain.bias = child.weight, child.bias
                 setattr(parent, name, plain)
-                if child.gelu:
+                if getattr(child, "gelu", False):
                     parent.intermediate_act_fn = nn.GELU()
                 count += 1
     return count

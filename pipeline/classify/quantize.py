@@ -183,6 +183,10 @@ def quantize_int8(classifier) -> Any:
     require_transformer(classifier, "--int8")
     if getattr(classifier, "precision_", "fp32") == "int8":
         return classifier
+    if getattr(classifier, "precision_", "fp32") == "bf16":
+        from ..errors import UserError
+
+        raise UserError("--bf16 and --int8 exclude each other: choose one")
     use_default_kernels(classifier)  # int8 rewrites nn.Linear layers, so unswap oneDNN's first
     net = classifier.net_.to("cpu")
     net.eval()
