@@ -216,7 +216,9 @@ def test_timeline_candidate_windows_cover_every_run_a_repair_could_corroborate()
 
 @pytest.mark.parametrize("text, message", [
     ("moments:\n  max_gap: two\n", r"timeline\.yaml: moments\.max_gap must be a whole number, got 'two'"),
-    ("moments:\n  min_client_turns_repaired: 1.5\n", r"moments\.min_client_turns_repaired must be a whole number, got 1\.5"),
+    ("moments:\n  min_client_turns_repaired: 1.5\n",
+     r"moments\.min_client_turns_repaired must be a whole number, got 1\.5"),
+    ("moments:\n  max_gap: .inf\n", r"moments\.max_gap must be a whole number, got inf"),
     ("grid:\n  segment_seconds: [300]\n", r"grid\.segment_seconds must be a number, got \[300\]"),
     ("resolution: 3\n", r"timeline\.yaml: resolution must be a mapping of settings, got 3"),
 ])

@@ -62,10 +62,12 @@ class TimelineConfig:
                   min_client_turns=num(m, "moments", "min_client_turns", 1, int),
                   single_turn_peak=num(m, "moments", "single_turn_peak", 0.0),
                   min_client_turns_repaired=num(m, "moments", "min_client_turns_repaired", 0, int),
-                  window=num(r, "resolution", "window", 3, int), after_turns=num(r, "resolution", "after_turns", 2, int),
+                  window=num(r, "resolution", "window", 3, int),
+                  after_turns=num(r, "resolution", "after_turns", 2, int),
                   strategies=check_strategies_mode(r.get("strategies", "all"), f"{source}: resolution.strategies"),
                   long_moment_turns=num(s, "significance", "long_moment_turns", 3, int),
-                  segment_seconds=num(g, "grid", "segment_seconds", 300), segment_turns=num(g, "grid", "segment_turns", 30, int))
+                  segment_seconds=num(g, "grid", "segment_seconds", 300),
+                  segment_turns=num(g, "grid", "segment_turns", 30, int))
         return cfg.with_model_thresholds(thresholds)
 
     def with_model_thresholds(self, thresholds: dict[str, float] | None) -> "TimelineConfig":
@@ -90,7 +92,8 @@ def _section(data: dict[str, Any], key: str, source: Path) -> dict[str, Any]:
 
 def _number(value: Any, kind: type, what: str) -> Any:
     """`value` as an int or float; a one-line error naming `what` set it when it is not a number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+    whole = isinstance(value, (int, float)) and float(value).is_integer()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not whole):
         raise UserError(f"{what} must be {'a whole number' if kind is int else 'a number'}, got {value!r}")
     return kind(value)
 
