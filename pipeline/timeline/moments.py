@@ -206,12 +206,6 @@ def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig
     return max(1, min(5, level))
 
 
-def _corroborated(n_client: int, peak: float, repaired: bool, cfg: TimelineConfig) -> bool:
-    if n_client >= cfg.min_client_turns or peak >= cfg.single_turn_peak:
-        return True
-    return bool(cfg.min_client_turns_repaired) and repaired and n_client >= cfg.min_client_turns_repaired
-
-
 def candidate_config(cfg: TimelineConfig) -> TimelineConfig:
     """Settings whose moments include every run a therapist's repair could still corroborate:
     before therapist turns are judged, their repair windows are the ones to judge."""
@@ -229,10 +223,13 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
         low = high * cfg.low_ratio
         for run in _runs(client, family, high, low, cfg.max_gap, cfg.both_ways):
             peak = max(run, key=lambda t: t.scores.get(family, 0.0))
+            corroborated = len(run) >= cfg.min_client_turns or peak.scores.get(family, 0.0) >= cfg.single_turn_peak
+            if not corroborated and not 0 < cfg.min_client_turns_repaired <= len(run):
+                continue  # a lone or brief lukewarm run: left as flagged turns, not a moment
             start_turn, end_turn = run[0].index, run[-1].index
             resolution = _resolution(turns, family, start_turn, end_turn, low, cfg)
-            if not _corroborated(len(run), peak.scores.get(family, 0.0), resolution["attempted"], cfg):
-                continue  # a lone or brief lukewarm run: left as flagged turns, not a moment
+            if not corroborated and not resolution["attempted"]:
+                continue  # ... unless a therapist's repair answered it
             subtypes: dict[str, int] = {}
             for t in run:
                 code = t.subtype_by_family.get(family) or t.subtype
