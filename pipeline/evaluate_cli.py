@@ -7,6 +7,7 @@ from pathlib import Path
 from .classify.augment import asr_style_item, asr_style_session
 from .classify.registry import load_classifier, model_dir
 from .corpus.schema import load_items
+from .engines.work import prepare_model
 from .errors import UserError
 from .evaluation import evaluate_classifier, format_table, summary_row
 from .io import atomic_write_text
@@ -17,7 +18,8 @@ def run_evaluate(args) -> int:
     timeline_path = getattr(args, "timeline_config", None)
     # read before any scoring, so a bad file fails at once; each classifier's thresholds fill in `high`
     timeline = TimelineConfig.load(timeline_path)
-    clf = load_classifier(args.model)
+    # the same kernels as `rupture annotate` (engines/work.py), so both print the same scores
+    clf = prepare_model(load_classifier(args.model))
     taxonomy = clf.taxonomy
     items, _ = load_items(args.data, taxonomy)
     if args.split != "all":

@@ -191,3 +191,21 @@ def test_onednn_bf16_pads_rows_too_and_int8_refuses_a_bf16_model(tiny_model_dir)
     with pytest.raises(UserError, match="exclude each other"):
         Q.quantize_int8(bf16)
     assert D.use_default_linear(bf16.net_.encoder) == len(padded)
+
+
+def test_onednn_evaluate_scores_with_the_kernels_annotate_uses(tiny_model_dir, tmp_path, monkeypatch):
+    """`rupture evaluate` and `rupture annotate` must print the same scores: both prepare the
+    classifier the same way (oneDNN for plain fp32 where available)."""
+    from pipeline import evaluate_cli
+    from pipeline.cli import main
+
+    seen = []
+    real = evaluate_cli.load_classifier
+    monkeypatch.setattr(evaluate_cli, "load_classifier", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
+    corpus = Path(__file__).resolve().parent / "fixtures" / "corpus" / "mini.jsonl"
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(corpus), "--split", "all",
+                 "--no-baselines", "--out", str(tmp_path / "m.json")]) == 0
+    assert len(seen) == 1
+    expected = "onednn" if D.onednn_available() else None
+    assert getattr(seen[0], "kernel_", None) == expected
+    assert any(isinstance(m, D.OneDnnLinear) for m in seen[0].net_.modules()) == (expected == "onednn")
