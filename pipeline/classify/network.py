@@ -36,12 +36,10 @@ class MultiHeadTurnModel(nn.Module):
         return self.heads(hidden, attention_mask, token_type_ids)
 
     def _layer_mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
-        # The public mask helper BertModel.forward itself uses (its keyword for the cache was renamed
-        # between transformers 5.x releases, so only the stable arguments are passed).
-        from transformers.masking_utils import create_bidirectional_mask
+        # what BertModel.forward builds for its sdpa layers (and the encoder of bert.py too)
+        from .bert import bidirectional_mask
 
-        return create_bidirectional_mask(config=self.encoder.config, inputs_embeds=hidden,
-                                         attention_mask=attention_mask)
+        return bidirectional_mask(attention_mask, hidden.shape[1])
 
     @torch.no_grad()
     def lower_hidden(self, input_ids, attention_mask, token_type_ids, n_layers: int) -> torch.Tensor:

@@ -234,9 +234,9 @@ class TransformerTurnClassifier:
         import torch
         from safetensors import SafetensorError
         from safetensors.torch import load_file
-        from transformers import AutoTokenizer, BertConfig, BertModel
 
         from ..taxonomy import Taxonomy as _Taxonomy
+        from .bert import BertEncoderModel, WordPieceTokenizer
         from .network import MultiHeadTurnModel
 
         directory = Path(directory)
@@ -249,11 +249,14 @@ class TransformerTurnClassifier:
         obj = cls(taxonomy, meta["model"], meta["train"], meta.get("seed", 13))
         if threads:
             torch.set_num_threads(threads)
-        obj.tokenizer_ = AutoTokenizer.from_pretrained(str(directory / "tokenizer"), local_files_only=True)
-        config = BertConfig.from_dict(meta["encoder_config"])
-        encoder = BertModel(config, add_pooling_layer=False)
+        # transformers' own classes would cost 2-3 s of imports here; these load the same files (bert.py)
+        try:
+            obj.tokenizer_ = WordPieceTokenizer(directory / "tokenizer")
+            encoder = BertEncoderModel(meta["encoder_config"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ModelError(f"{directory}: cannot rebuild the encoder or tokenizer ({str(err).splitlines()[0][:160]})") from None
         obj.encoder_config_ = meta["encoder_config"]
-        obj.net_ = MultiHeadTurnModel(encoder, config.hidden_size, len(taxonomy.family_labels), len(taxonomy.subtypes),
+        obj.net_ = MultiHeadTurnModel(encoder, encoder.config.hidden_size, len(taxonomy.family_labels), len(taxonomy.subtypes),
                                       len(taxonomy.strategy_labels), dropout=float(obj.model.get("dropout", 0.1)),
                                       pooling=obj.model.get("pooling", "target_context"))
         try:

@@ -92,11 +92,6 @@ def load_model(spec: ModelSpec):
     if spec.model in BASELINE_NAMES:
         classifier = load_classifier(spec.model)
     else:
-        from transformers.utils import logging as hf_logging
-
-        # encode_items truncates long contexts itself; the tokenizer's "longer than 512" warning
-        # about the untruncated context string would only alarm users.
-        hf_logging.set_verbosity_error()
         classifier = load_classifier(spec.model, threads=spec.threads)
     classifier.name_ = spec.name
     if spec.segmenter:
