@@ -1,5 +1,6 @@
-"""Start-up costs: import, model load, int8 preparation, first result for one session, a cold CLI run,
-and the default model's build time (read from its metrics.json, not rebuilt).
+"""Start-up costs: import, model load (also in fresh processes, against the former imports), int8
+preparation, first result for one session, a cold CLI run, and the default model's build time
+(read from its metrics.json, not rebuilt).
 
     .venv/bin/python benchmarks/bench_latency.py --session FILE [--model DIR]
 """
@@ -29,6 +30,29 @@ def build_seconds(model: Path) -> tuple[float | None, str]:
             if value is not None:
                 return float(value), f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} build_seconds"
     return None, "no build_seconds recorded (models/default not built yet?)"
+
+
+# Fresh processes time the model load alone: once as annotate does it, once after importing what
+# the load imported before classify/bert.py and segment.py's factory guard (transformers' BERT
+# model and tokenizer, and presidio through spaCy's entry points), the baseline of the ratio.
+FRESH_LOAD = """
+import sys, time
+import torch
+from pipeline.engines.work import ModelSpec, load_model
+t = time.perf_counter()
+if sys.argv[2] == "former":
+    import spacy
+    from transformers import AutoTokenizer, BertModel
+    spacy.blank("en")
+load_model(ModelSpec(sys.argv[1], "bench"))
+print(time.perf_counter() - t)
+"""
+
+
+def fresh_load_seconds(model: Path, how: str) -> float:
+    out = subprocess.run([sys.executable, "-c", FRESH_LOAD, str(model), how], cwd=ROOT, check=True,
+                         capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -96,10 +120,16 @@ def main() -> None:
     t = time.perf_counter()
     subprocess.run(cli, check=True, stdout=subprocess.DEVNULL)
     cli_s = time.perf_counter() - t
+    fresh: dict[str, list[float]] = {"now": [], "former": []}
+    for how in ("now", "former", "former", "now"):  # A-B-B-A against the machine's drift
+        fresh[how].append(fresh_load_seconds(model, how))
+    fresh_now, fresh_former = (sum(v) / len(v) for v in (fresh["now"], fresh["former"]))
     build_s, build_source = build_seconds(model)
     rows = [
         {"what": "import toolkit + torch", "seconds": round(import_s, 2)},
         {"what": "model load (fp32, with the spaCy segmenter)", "seconds": round(load_s, 2)},
+        {"what": "model load in a fresh process (torch imported)", "seconds": round(fresh_now, 2),
+         "ratio": f"with the former imports {fresh_former:.2f} s = {fresh_former / fresh_now:.2f}x (A-B-B-A)"},
         {"what": "int8 preparation (quantise + compile kernels; disk-cached after the first run)",
          "seconds": round(int8_prep_s, 2)},
         {"what": f"first result, one {turns}-turn session, model (and spaCy) loaded",
