@@ -117,3 +117,20 @@ def test_bert_loading_a_model_and_segmenter_imports_neither_transformers_nor_pre
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_bert_training_on_top_of_a_saved_model_starts_from_its_weights(tiny_model_dir):
+    """`rupture train --init-from DIR` loads DIR through bert.py and trains transformers' BertModel:
+    the weights must carry over whole."""
+    import yaml
+
+    from pipeline.classify.registry import load_classifier
+    from pipeline.classify.transformer import TransformerTurnClassifier
+
+    saved = load_classifier(str(tiny_model_dir))
+    cfg = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text(encoding="utf-8"))
+    fresh = TransformerTurnClassifier(saved.taxonomy, cfg["model"], cfg["train"], seed=99)
+    fresh._build(init_from=str(tiny_model_dir))
+    assert isinstance(fresh.net_.encoder, BertModel)
+    want, got = saved.net_.state_dict(), fresh.net_.state_dict()
+    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
