@@ -23,8 +23,11 @@ from torch import nn
 
 def bidirectional_mask(attention_mask: torch.Tensor | None, query_length: int) -> torch.Tensor | None:
     """The keys each query may attend to, as scaled_dot_product_attention takes them: None when no
-    row is padded, else a boolean (batch, 1, query, key) mask (what transformers builds for sdpa)."""
-    if attention_mask is None or bool(attention_mask.all()):
+    row is padded, else a boolean (batch, 1, query, key) mask (what transformers builds for sdpa).
+    Under torch.compile the mask is always built: testing the values would split the graph."""
+    if attention_mask is None:
+        return None
+    if not torch.compiler.is_compiling() and bool(attention_mask.all()):
         return None
     keys = attention_mask.bool()[:, None, None, :]
     return keys.expand(-1, 1, query_length, -1)
