@@ -188,6 +188,7 @@ def _document(s: Session, classifier, turn_rows, moments, grid, summary, timelin
                        "low_ratio": timeline.low_ratio, "max_gap": timeline.max_gap, "both_ways": timeline.both_ways,
                        "min_client_turns": timeline.min_client_turns, "single_turn_peak": timeline.single_turn_peak,
                        "min_client_turns_repaired": timeline.min_client_turns_repaired,
+                       "repair_start_ratio": timeline.repair_start_ratio,
                        "segment_seconds": timeline.segment_seconds, "segment_turns": timeline.segment_turns,
                        "strategies": timeline.strategies},
     }

@@ -194,6 +194,45 @@ def test_timeline_therapist_repair_corroborates_a_two_turn_run_only():
     assert build_moments(scored(two, strategies={6: "invite_exploration"}), FAMS, off) == []
 
 
+REPAIR_START = TimelineConfig(high=0.5, low_ratio=0.5, max_gap=1, both_ways=True, min_client_turns=3,
+                              single_turn_peak=0.85, min_client_turns_repaired=2, repair_start_ratio=0.4)
+
+
+def test_timeline_repair_right_after_a_lukewarm_turn_starts_a_moment():
+    """Client turns 3 (0.3, lukewarm) and 5 (0.22: under the low threshold 0.25, over the repair
+    start floor 0.4 x 0.5 = 0.2); therapist turn 6 answers turn 5 with a repair."""
+    cfg, w = REPAIR_START, [0.05, 0.3, 0.22, 0.05, 0.05, 0.05]
+    [m] = build_moments(scored(w, strategies={6: "invite_exploration"}), FAMS, cfg)
+    assert (m.start_turn, m.end_turn, m.evidence_turns, m.peak_turn, m.peak_score) == (3, 5, [3, 5], 3, 0.3)
+    assert m.resolution["repair_turns"] == [6] and m.significance == 1
+    assert build_moments(scored(w), FAMS, cfg) == []  # no repair, no moment
+    # the repair must come right after the turn: one after turn 3 starts a lone run, still uncorroborated
+    assert build_moments(scored(w, strategies={4: "invite_exploration"}), FAMS, cfg) == []
+    # under the floor, or with the rule off, the repair starts nothing
+    assert build_moments(scored([0.05, 0.3, 0.18, 0.05], strategies={6: "clarify"}), FAMS, cfg) == []
+    off = TimelineConfig(**{**cfg.__dict__, "repair_start_ratio": 0.0})
+    assert build_moments(scored(w, strategies={6: "invite_exploration"}), FAMS, off) == []
+
+
+def test_timeline_candidate_windows_cover_runs_a_repair_could_start():
+    from dataclasses import replace
+
+    from pipeline.timeline.moments import candidate_config
+
+    cfg = REPAIR_START
+    turns = scored([0.05, 0.3, 0.22, 0.05, 0.05, 0.05, 0.21, 0.05],
+                   strategies={6: "invite_exploration", 14: "clarify"})
+    every = build_moments(turns, FAMS, cfg)
+    unjudged = [replace(t, strategy=None) for t in turns]
+    judge = set(repair_window_turns(unjudged, build_moments(unjudged, FAMS, candidate_config(cfg)), cfg))
+    # turn 6 is judged although no client turn reaches the start level; the repair after turn 13,
+    # a lone turn that nothing could corroborate, is not
+    assert 6 in judge and 14 not in judge
+    two_pass = build_moments([t if t.index in judge else replace(t, strategy=None) for t in turns], FAMS, cfg)
+    assert [m.to_dict() for m in two_pass] == [m.to_dict() for m in every]
+    assert [(m.start_turn, m.end_turn) for m in every] == [(3, 5)]  # turn 13 alone: a lone run
+
+
 def test_timeline_candidate_windows_cover_every_run_a_repair_could_corroborate():
     from dataclasses import replace
 
@@ -215,6 +254,8 @@ def test_timeline_candidate_windows_cover_every_run_a_repair_could_corroborate()
 
 
 @pytest.mark.parametrize("text, message", [
+    ("moments:\n  repair_start_ratio: 1.5\n", r"moments\.repair_start_ratio must be from 0 to 1, got 1\.5"),
+    ("moments:\n  repair_start_ratio: often\n", r"moments\.repair_start_ratio must be a number, got 'often'"),
     ("moments:\n  max_gap: two\n", r"timeline\.yaml: moments\.max_gap must be a whole number, got 'two'"),
     ("moments:\n  min_client_turns_repaired: 1.5\n",
      r"moments\.min_client_turns_repaired must be a whole number, got 1\.5"),

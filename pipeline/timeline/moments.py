@@ -32,6 +32,13 @@ class TimelineConfig:
     # client turns becomes a moment when a therapist turn inside it or in its repair window has a
     # resolution strategy (the therapist treated it as a rupture). 0: off.
     min_client_turns_repaired: int = 0
+    # A repair can also start a run: a client turn at or above `repair_start_ratio` times the start
+    # level counts as a start when the turn right after it is the therapist's with a resolution
+    # strategy (the therapist answered it as a rupture). The run still needs corroborating. 0: off.
+    repair_start_ratio: float = 0.0
+    # Internal (candidate_config): before therapist turns are judged, every therapist turn right
+    # after such a client turn might hold a repair.
+    any_therapist_turn_may_repair: bool = False
     window: int = 3
     after_turns: int = 2
     # Which therapist turns get a strategy: "all", or "repair_windows" (only those inside a moment
@@ -62,12 +69,15 @@ class TimelineConfig:
                   min_client_turns=num(m, "moments", "min_client_turns", 1, int),
                   single_turn_peak=num(m, "moments", "single_turn_peak", 0.0),
                   min_client_turns_repaired=num(m, "moments", "min_client_turns_repaired", 0, int),
+                  repair_start_ratio=num(m, "moments", "repair_start_ratio", 0.0),
                   window=num(r, "resolution", "window", 3, int),
                   after_turns=num(r, "resolution", "after_turns", 2, int),
                   strategies=check_strategies_mode(r.get("strategies", "all"), f"{source}: resolution.strategies"),
                   long_moment_turns=num(s, "significance", "long_moment_turns", 3, int),
                   segment_seconds=num(g, "grid", "segment_seconds", 300),
                   segment_turns=num(g, "grid", "segment_turns", 30, int))
+        if not 0 <= cfg.repair_start_ratio <= 1:
+            raise UserError(f"{source}: moments.repair_start_ratio must be from 0 to 1, got {cfg.repair_start_ratio!r}")
         return cfg.with_model_thresholds(thresholds)
 
     def with_model_thresholds(self, thresholds: dict[str, float] | None) -> "TimelineConfig":
@@ -147,15 +157,17 @@ class Moment:
         return asdict(self)
 
 
-def _forward_runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int) -> list[list[TurnScore]]:
+def _forward_runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int,
+                  anchored: frozenset[int] = frozenset()) -> list[list[TurnScore]]:
     """Runs of client turns: start at >= high, continue at >= low, bridge <= max_gap quieter turns.
+    A turn in `anchored` (answered by a repair) counts as high.
 
     The quieter turns bridged inside a run are not part of its evidence."""
     runs: list[list[TurnScore]] = []
     current: list[TurnScore] = []
     quiet = 0
     for t in client:
-        s = t.scores.get(family, 0.0)
+        s = high if t.index in anchored else t.scores.get(family, 0.0)
         if current:
             if s >= low:
                 current.append(t)
@@ -173,13 +185,13 @@ def _forward_runs(client: list[TurnScore], family: str, high: float, low: float,
 
 
 def _runs(client: list[TurnScore], family: str, high: float, low: float, max_gap: int,
-          both_ways: bool = False) -> list[list[TurnScore]]:
+          both_ways: bool = False, anchored: frozenset[int] = frozenset()) -> list[list[TurnScore]]:
     """The runs `_forward_runs` finds; with `both_ways`, also grown backwards from each high turn
     (the same rule read right to left), so a run keeps the lukewarm turns that led up to its peak."""
-    forward = _forward_runs(client, family, high, low, max_gap)
+    forward = _forward_runs(client, family, high, low, max_gap, anchored)
     if not both_ways:
         return forward
-    backward = _forward_runs(client[::-1], family, high, low, max_gap)
+    backward = _forward_runs(client[::-1], family, high, low, max_gap, anchored)
     evidence = {t.index for run in forward + backward for t in run}
     runs: list[list[TurnScore]] = []
     current: list[TurnScore] = []
@@ -207,11 +219,23 @@ def _significance(peak: float, high: float, n_evidence: int, cfg: TimelineConfig
 
 
 def candidate_config(cfg: TimelineConfig) -> TimelineConfig:
-    """Settings whose moments include every run a therapist's repair could still corroborate:
-    before therapist turns are judged, their repair windows are the ones to judge."""
+    """Settings whose moments include every run a therapist's repair could still start or
+    corroborate: before therapist turns are judged, their repair windows are the ones to judge."""
     if cfg.min_client_turns_repaired and cfg.min_client_turns_repaired < cfg.min_client_turns:
-        return replace(cfg, min_client_turns=cfg.min_client_turns_repaired)
+        cfg = replace(cfg, min_client_turns=cfg.min_client_turns_repaired)
+    if cfg.repair_start_ratio > 0:
+        cfg = replace(cfg, any_therapist_turn_may_repair=True)
     return cfg
+
+
+def _repair_anchored(turns: Sequence[TurnScore], family: str, floor: float, cfg: TimelineConfig) -> frozenset[int]:
+    """Client turns at or above `floor` that the very next turn, the therapist's, answers with a
+    resolution strategy (`repair_start_ratio`)."""
+    if cfg.repair_start_ratio <= 0:
+        return frozenset()
+    return frozenset(t.index for t, nxt in zip(turns, turns[1:])
+                     if t.role == "client" and t.scores.get(family, 0.0) >= floor and nxt.role == "therapist"
+                     and (nxt.strategy or cfg.any_therapist_turn_may_repair))
 
 
 def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: TimelineConfig) -> list[Moment]:
@@ -221,7 +245,8 @@ def build_moments(turns: Sequence[TurnScore], families: Sequence[str], cfg: Time
     for family in families:
         high = cfg.high_for(family)
         low = high * cfg.low_ratio
-        for run in _runs(client, family, high, low, cfg.max_gap, cfg.both_ways):
+        anchored = _repair_anchored(turns, family, high * cfg.repair_start_ratio, cfg)
+        for run in _runs(client, family, high, low, cfg.max_gap, cfg.both_ways, anchored):
             peak = max(run, key=lambda t: t.scores.get(family, 0.0))
             corroborated = len(run) >= cfg.min_client_turns or peak.scores.get(family, 0.0) >= cfg.single_turn_peak
             if not corroborated and not 0 < cfg.min_client_turns_repaired <= len(run):
