@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .bert import bidirectional_mask
+
 
 def _masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     mask = mask.unsqueeze(-1).to(hidden.dtype)
@@ -37,8 +39,6 @@ class MultiHeadTurnModel(nn.Module):
 
     def _layer_mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
         # what BertModel.forward builds for its sdpa layers (and the encoder of bert.py too)
-        from .bert import bidirectional_mask
-
         return bidirectional_mask(attention_mask, hidden.shape[1])
 
     @torch.no_grad()

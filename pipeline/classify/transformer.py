@@ -254,10 +254,12 @@ class TransformerTurnClassifier:
             obj.tokenizer_ = WordPieceTokenizer(directory / "tokenizer")
             encoder = BertEncoderModel(meta["encoder_config"])
         except (OSError, ValueError, KeyError, TypeError) as err:
-            raise ModelError(f"{directory}: cannot rebuild the encoder or tokenizer ({str(err).splitlines()[0][:160]})") from None
+            reason = str(err).splitlines()[0][:160]
+            raise ModelError(f"{directory}: cannot rebuild the encoder or tokenizer ({reason})") from None
         obj.encoder_config_ = meta["encoder_config"]
-        obj.net_ = MultiHeadTurnModel(encoder, encoder.config.hidden_size, len(taxonomy.family_labels), len(taxonomy.subtypes),
-                                      len(taxonomy.strategy_labels), dropout=float(obj.model.get("dropout", 0.1)),
+        obj.net_ = MultiHeadTurnModel(encoder, encoder.config.hidden_size, len(taxonomy.family_labels),
+                                      len(taxonomy.subtypes), len(taxonomy.strategy_labels),
+                                      dropout=float(obj.model.get("dropout", 0.1)),
                                       pooling=obj.model.get("pooling", "target_context"))
         try:
             state = load_file(str(directory / WEIGHTS))
