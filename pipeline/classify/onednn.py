@@ -79,15 +79,21 @@ class RowPaddedLinear(nn.Linear):
         return nn.functional.linear(rows, self.weight, self.bias)[:n].reshape(*x.shape[:-1], self.out_features)
 
 
-def _swap_plain_linear(module: nn.Module, make) -> int:
-    """Replace every plain nn.Linear inside `module` with make(layer), in place; return how many."""
+def _swap_layers(module: nn.Module, match, make) -> int:
+    """Replace every layer inside `module` for which match(layer) holds with make(parent, layer), in
+    place; return how many."""
     count = 0
     for parent in list(module.modules()):
         for name, child in list(parent.named_children()):
-            if type(child) is nn.Linear:
-                setattr(parent, name, make(child))
+            if match(child):
+                setattr(parent, name, make(parent, child))
                 count += 1
     return count
+
+
+def _swap_plain_linear(module: nn.Module, make) -> int:
+    """Replace every plain nn.Linear inside `module` with make(layer), in place; return how many."""
+    return _swap_layers(module, lambda child: type(child) is nn.Linear, lambda parent, child: make(child))
 
 
 def use_row_padding(module: nn.Module) -> int:
@@ -171,15 +177,11 @@ def use_default_linear(module: nn.Module) -> int:
     """Undo `use_onednn` and `use_row_padding` in place (plain nn.Linear, GELU unfused), for the
     options that rewrite the layers themselves (int8, compilation) or need autocast (bf16); return
     how many were undone."""
-    count = 0
-    for parent in list(module.modules()):
-        for name, child in list(parent.named_children()):
-            if isinstance(child, (OneDnnLinear, RowPaddedLinear)):
-                plain = nn.Linear(child.in_features, child.out_features, bias=child.bias is not None,
-                                  device="meta")
-                plain.weight, plain.bias = child.weight, child.bias
-                setattr(parent, name, plain)
-                if getattr(child, "gelu", False):
-                    parent.intermediate_act_fn = nn.GELU()
-                count += 1
-    return count
+    def plain(parent: nn.Module, child: nn.Linear) -> nn.Linear:
+        layer = nn.Linear(child.in_features, child.out_features, bias=child.bias is not None, device="meta")
+        layer.weight, layer.bias = child.weight, child.bias
+        if getattr(child, "gelu", False):
+            parent.intermediate_act_fn = nn.GELU()
+        return layer
+
+    return _swap_layers(module, lambda child: isinstance(child, (OneDnnLinear, RowPaddedLinear)), plain)
