@@ -1,6 +1,6 @@
-"""Start-up costs: import, model load (also in fresh processes, against the former imports), int8
-preparation, first result for one session, a cold CLI run, and the default model's build time
-(read from its metrics.json, not rebuilt).
+"""Start-up costs: import, model load (also in fresh processes, against the former imports), first
+result for one session at the default precision and in fp32, int8 preparation, a cold CLI run, and
+the default model's build time (read from its metrics.json, not rebuilt).
 
     .venv/bin/python benchmarks/bench_latency.py --session FILE [--model DIR]
 """
@@ -67,34 +67,42 @@ def main() -> None:
     import torch  # noqa: F401  (the heavy imports a run needs, timed together)
 
     from pipeline.annotate import annotate
-    from pipeline.classify.bf16 import bf16_supported
     from pipeline.classify.onednn import prefer_onednn, use_default_kernels
     from pipeline.classify.quantize import quantize_int8
     from pipeline.engines.work import ModelSpec, load_model
 
     import_s = time.perf_counter() - STARTED
+    # The default precision first (what `rupture annotate` does with no option: bf16 on a CPU with
+    # bf16 units, else fp32), then fp32 on its own, the reference.
     t = time.perf_counter()
-    classifier = load_model(ModelSpec(str(model), "bench", args.threads))
+    classifier = load_model(ModelSpec(str(model), "bench", args.threads, bf16=None))
     load_s = time.perf_counter() - t
+    precision = getattr(classifier, "precision_", "fp32")
     scratch = Path(tempfile.mkdtemp(prefix="rupture-latency-"))
+
+    def run(clf, name: str) -> float:
+        t = time.perf_counter()
+        annotate([args.session], out=scratch / name, classifier=clf, keep_documents=False, bf16=False)
+        return time.perf_counter() - t
+
     t = time.perf_counter()
     res = annotate([args.session], out=scratch / "first", classifier=classifier, keep_documents=False)
     first_s = time.perf_counter() - t
     turns = res.rows[0]["turns"]
-    t = time.perf_counter()
-    annotate([args.session], out=scratch / "again", classifier=classifier, keep_documents=False)
-    again_s = time.perf_counter() - t
-    kernel = getattr(classifier, "kernel_", None) or "PyTorch default"
-    # The same weights on PyTorch's own linear layers (MKL on x86), timed A-B-B-A against the run
-    # above so that a machine speeding up or slowing down does not pass for a kernel difference.
-    fast_s, default_s, user_setting = [again_s], [], os.environ.get("RUPTURE_ONEDNN")
-    for kernels in ("default", "default", kernel):
+    fp32 = classifier if precision == "fp32" else load_model(ModelSpec(str(model), "bench", args.threads))
+    fp32_first_s = run(fp32, "fp32-first") if fp32 is not classifier else first_s
+    # warm: the default and fp32 alternated A-B-B-A, so that the machine's drift does not pass for a ratio
+    warm: dict[str, list[float]] = {"default": [], "fp32": []}
+    for which in ("default", "fp32", "fp32", "default"):
+        warm[which].append(run(classifier if which == "default" else fp32, f"warm-{which}-{len(warm[which])}"))
+    again_s, fp32_again_s = (sum(v) / len(v) for v in (warm["default"], warm["fp32"]))
+    kernel = getattr(fp32, "kernel_", None) or "PyTorch default"
+    # fp32 on PyTorch's own linear layers (MKL on x86), timed A-B-B-A against fp32 on `kernel`.
+    fast_s, default_s, user_setting = [], [], os.environ.get("RUPTURE_ONEDNN")
+    for kernels in (kernel, "default", "default", kernel):
         os.environ["RUPTURE_ONEDNN"] = "0" if kernels == "default" else (user_setting or "1")  # annotate re-prepares
-        (use_default_kernels if kernels == "default" else prefer_onednn)(classifier)
-        t = time.perf_counter()
-        annotate([args.session], out=scratch / f"kernels-{len(fast_s) + len(default_s)}", classifier=classifier,
-                 keep_documents=False)
-        (default_s if kernels == "default" else fast_s).append(time.perf_counter() - t)
+        (use_default_kernels if kernels == "default" else prefer_onednn)(fp32)
+        (default_s if kernels == "default" else fast_s).append(run(fp32, f"kernels-{len(fast_s) + len(default_s)}"))
     os.environ.pop("RUPTURE_ONEDNN")
     if user_setting is not None:
         os.environ["RUPTURE_ONEDNN"] = user_setting
@@ -108,13 +116,6 @@ def main() -> None:
     t = time.perf_counter()
     annotate([args.session], out=scratch / "int8-again", classifier=second, keep_documents=False)
     int8_again_s = time.perf_counter() - t
-    bf16_again_s = None
-    if bf16_supported():
-        third = load_model(ModelSpec(str(model), "bench", args.threads, bf16=True))
-        annotate([args.session], out=scratch / "bf16-first", classifier=third, keep_documents=False)
-        t = time.perf_counter()
-        annotate([args.session], out=scratch / "bf16-again", classifier=third, keep_documents=False)
-        bf16_again_s = time.perf_counter() - t
     cli = [str(Path(sys.executable).with_name("rupture")), "annotate", args.session, "--out", str(scratch / "cli"),
            "--model", str(model), "--quiet"]
     t = time.perf_counter()
@@ -127,24 +128,27 @@ def main() -> None:
     build_s, build_source = build_seconds(model)
     rows = [
         {"what": "import toolkit + torch", "seconds": round(import_s, 2)},
-        {"what": "model load (fp32, with the spaCy segmenter)", "seconds": round(load_s, 2)},
-        {"what": "model load in a fresh process (torch imported)", "seconds": round(fresh_now, 2),
+        {"what": f"model load (default precision: {precision}; with the spaCy segmenter)", "seconds": round(load_s, 2)},
+        {"what": "model load in a fresh process (fp32; torch imported)", "seconds": round(fresh_now, 2),
          "ratio": f"with the former imports {fresh_former:.2f} s = {fresh_former / fresh_now:.2f}x (A-B-B-A)"},
-        {"what": "int8 preparation (quantise + compile kernels; disk-cached after the first run)",
-         "seconds": round(int8_prep_s, 2)},
-        {"what": f"first result, one {turns}-turn session, model (and spaCy) loaded",
+        {"what": f"first result, one {turns}-turn session, model (and spaCy) loaded ({precision})",
          "seconds": round(first_s, 2)},
-        {"what": f"same session again (warm; fp32 matrix products on {kernel})", "seconds": round(again_s, 2)},
+        {"what": f"same session again (warm; {precision})", "seconds": round(again_s, 2),
+         "ratio": f"fp32 / {precision} = {fp32_again_s / again_s:.2f}x (A-B-B-A)"},
+        {"what": "first result, --fp32 (fp32 loaded separately)", "seconds": round(fp32_first_s, 2)},
+        {"what": f"same session, --fp32 (warm; matrix products on {kernel})", "seconds": round(fp32_again_s, 2)},
         {"what": "same session, fp32 on PyTorch's default kernels (RUPTURE_ONEDNN=0; warm)",
          "seconds": round(default_kernels_s, 2),
          "ratio": f"default fp32 / {kernel} fp32 = {kernel_ratio:.2f}x (A-B-B-A)"},
+        {"what": "int8 preparation (quantise + compile kernels; disk-cached after the first run)",
+         "seconds": round(int8_prep_s, 2)},
         {"what": "same session, --int8 (warm)", "seconds": round(int8_again_s, 2)},
-        *([{"what": "same session, --bf16 (warm)", "seconds": round(bf16_again_s, 2)}] if bf16_again_s else []),
-        {"what": "cold CLI: `rupture annotate ONE_SESSION` process start to exit", "seconds": round(cli_s, 2)},
+        {"what": "cold CLI: `rupture annotate ONE_SESSION` process start to exit (default precision)",
+         "seconds": round(cli_s, 2)},
         {"what": f"default model build time ({build_source})", "seconds": build_s},
     ]
     print(table(rows, ["what", "seconds", "ratio"]))
-    emit({"rows": rows, "turns": turns, "model": str(model)}, args.json)
+    emit({"rows": rows, "turns": turns, "model": str(model), "precision": precision}, args.json)
 
 
 if __name__ == "__main__":

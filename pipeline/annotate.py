@@ -247,7 +247,7 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
              device: str = "cpu", batch_size: int | None = None, sessions_per_batch: int = 16, progress: bool = False,
              segmenter: str = "sentencizer", threads: int | None = None, engine: str = "local",
              ray_address: str | None = None, shard: str | tuple[int, int] | None = None, int8: bool = False,
-             compile_encoder: bool = False, bf16: bool = False, keep_documents: bool = True,
+             compile_encoder: bool = False, bf16: bool | None = None, keep_documents: bool = True,
              strategies: str | None = None, **read_kwargs) -> BatchResult:
     """Annotate transcripts; with `out`, write per-session JSON/CSV/HTML and batch index files.
 
@@ -256,7 +256,10 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
     cluster, else a local instance is started). shard: 'K/N' annotates only this run's share of the
     files. int8: the transformer's encoder in int8 (CPU; `classifier` given is quantised in place).
     compile_encoder: the encoder through torch.compile (seconds to compile, then faster; for corpora).
-    bf16: bf16 arithmetic on CPUs with AMX or AVX512-BF16 (fp32 weights; labels agree >= 99.9%).
+    bf16: bf16 arithmetic on CPUs with AMX or AVX512-BF16 (fp32 weights); False: fp32, the reference
+    arithmetic; None (default): bf16 where the CPU has those units and nothing else is asked (no
+    int8, no compilation, not on a GPU), else fp32; a plain fp32 `classifier` given is changed in
+    place, one prepared already is left as it is. Documents record the precision used.
     keep_documents=False keeps only `rows` in memory (what the CLI does: memory stays flat however
     many sessions there are). strategies: 'all' or 'repair_windows', overriding the timeline config
     (which therapist turns are judged for a strategy)."""
@@ -274,6 +277,8 @@ def annotate(paths: Iterable[str | Path] | str | Path, out: str | Path | None = 
     if bf16 and (int8 or device != "cpu"):
         raise UserError("--bf16 is CPU inference and excludes --int8" if device == "cpu"
                         else "--bf16 is CPU inference; on a GPU use fp32")
+    if bf16 is None and device != "cpu":
+        bf16 = False  # the default precision on a GPU is fp32
     shard = parse_shard(shard) if isinstance(shard, str) or shard is None else shard
     check_device(device, here=engine == "local")
     if isinstance(paths, (str, Path)):
@@ -334,6 +339,13 @@ def _ensure_model_for_workers(model: str) -> None:
         ensure_default_model()
 
 
+def precision_choice(args) -> bool | None:
+    """--bf16 -> True, --fp32 -> False, neither -> None (the default precision)."""
+    if getattr(args, "fp32", False) and (getattr(args, "bf16", False) or getattr(args, "int8", False)):
+        raise UserError("--fp32 excludes --bf16 and --int8: choose one precision")
+    return True if getattr(args, "bf16", False) else False if getattr(args, "fp32", False) else None
+
+
 def run_annotate_cli(args, read_kwargs: dict[str, Any]) -> int:
     from .evaluation import format_table
 
@@ -341,7 +353,7 @@ def run_annotate_cli(args, read_kwargs: dict[str, Any]) -> int:
                    device=args.device, batch_size=args.batch_size, progress=not args.quiet, threads=args.threads,
                    engine=getattr(args, "engine", "local"), ray_address=getattr(args, "ray_address", None),
                    shard=getattr(args, "shard", None), int8=getattr(args, "int8", False),
-                   compile_encoder=getattr(args, "compile", False), bf16=getattr(args, "bf16", False),
+                   compile_encoder=getattr(args, "compile", False), bf16=precision_choice(args),
                    keep_documents=False, strategies=getattr(args, "strategies", None),
                    **read_kwargs)
     if res.rows:

@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions", help="also evaluate session timelines on gold sessions (e.g. data/sessions.jsonl)")
     p.add_argument("--timeline-config", default=None,
                    help="with --sessions: timeline parameters (default configs/timeline.yaml)")
+    p.add_argument("--bf16", action="store_true",
+                   help="score in bf16, as `rupture annotate` does by default on CPUs with AMX or AVX512-BF16 "
+                        "(default here: fp32, the reference the model card reports)")
     p.add_argument("--asr-style", action="store_true",
                    help="re-write every turn the way speech recognisers print it (lower case, no punctuation) "
                         "before scoring: how much the model relies on punctuation")
@@ -210,11 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch threads (local engine default: all cores; Ray engine: threads per model actor, default 1)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="turns per forward pass (default 16 on CPU, the fastest on 2 cores; 128 on CUDA)")
+    p.add_argument("--fp32", action="store_true",
+                   help="fp32 arithmetic, the reference (the default on CPUs without bf16 units and on GPUs)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 arithmetic (fp32 weights) on CPUs with AMX or AVX512-BF16, refused elsewhere; the "
+                        "default on those CPUs (about 1.5x fp32; labels agree >= 99.8%%: docs/scale.md)")
     p.add_argument("--int8", action="store_true",
                    help="int8 inference on CPU (faster; family labels agree with fp32 on >= 99%% of turns: docs/scale.md)")
-    p.add_argument("--bf16", action="store_true",
-                   help="bf16 arithmetic on CPUs with AMX or AVX512-BF16 (about 2x fp32; labels agree >= 99.9%%: "
-                        "docs/scale.md)")
     p.add_argument("--compile", action="store_true",
                    help="compile the encoder with torch.compile (needs a C++ compiler): 10-25 s once per run, then "
                         "about 1.2x (fp32) / 1.5x (int8) faster; for large batches (docs/scale.md)")

@@ -18,8 +18,11 @@ def run_evaluate(args) -> int:
     timeline_path = getattr(args, "timeline_config", None)
     # read before any scoring, so a bad file fails at once; each classifier's thresholds fill in `high`
     timeline = TimelineConfig.load(timeline_path)
-    # the same kernels as `rupture annotate` (engines/work.py), so both print the same scores
-    clf = prepare_model(load_classifier(args.model))
+    # the same kernels as `rupture annotate --fp32` (engines/work.py), so both print the same scores;
+    # fp32 is the reference the model card reports, --bf16 scores as annotate does by default on CPUs
+    # with bf16 units
+    bf16 = getattr(args, "bf16", False)
+    clf = prepare_model(load_classifier(args.model), bf16=bf16)
     taxonomy = clf.taxonomy
     items, _ = load_items(args.data, taxonomy)
     if args.split != "all":
@@ -37,7 +40,7 @@ def run_evaluate(args) -> int:
                 results[name] = evaluate_classifier(load_classifier(name, baseline_of=str(base_dir) if base_dir else None),
                                                     items, taxonomy)
     print(f"{len(items)} items ({args.split}) from {args.data or 'data/turns.jsonl'}"
-          + (", re-written ASR-style (lower case, no punctuation)" if asr else ""))
+          + (", re-written ASR-style (lower case, no punctuation)" if asr else "") + (", scored in bf16" if bf16 else ""))
     print(format_table([summary_row(n, m) for n, m in results.items()]))
     first = next(iter(results.values()))
     if "family" in first:
@@ -76,6 +79,8 @@ def run_evaluate(args) -> int:
     if asr:
         for metrics in results.values():
             metrics["text"] = "asr-style"
+    if bf16 and "transformer" in results:
+        results["transformer"]["precision"] = "bf16"
     if args.out:
         atomic_write_text(args.out, json.dumps(results, indent=2))
         print(f"\nmetrics written to {args.out}")

@@ -209,3 +209,21 @@ def test_onednn_evaluate_scores_with_the_kernels_annotate_uses(tiny_model_dir, t
     expected = "onednn" if D.onednn_available() else None
     assert getattr(seen[0], "kernel_", None) == expected
     assert any(isinstance(m, D.OneDnnLinear) for m in seen[0].net_.modules()) == (expected == "onednn")
+
+
+def test_onednn_evaluate_bf16_scores_as_annotate_does_by_default(tiny_model_dir, tmp_path, monkeypatch):
+    """`rupture evaluate --bf16` prepares the classifier as annotate's default does on a CPU with bf16
+    units, and says so in the metrics."""
+    from pipeline import evaluate_cli
+    from pipeline.classify import bf16 as B
+    from pipeline.cli import main
+
+    monkeypatch.setattr(B, "bf16_supported", lambda: True)  # emulated where the CPU lacks the units: slower only
+    seen = []
+    real = evaluate_cli.load_classifier
+    monkeypatch.setattr(evaluate_cli, "load_classifier", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
+    corpus = Path(__file__).resolve().parent / "fixtures" / "corpus" / "mini.jsonl"
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(corpus), "--split", "all",
+                 "--no-baselines", "--bf16", "--out", str(tmp_path / "m.json")]) == 0
+    assert seen[0].precision_ == "bf16" and getattr(seen[0], "kernel_", None) is None
+    assert json.loads((tmp_path / "m.json").read_text())["transformer"]["precision"] == "bf16"

@@ -110,7 +110,7 @@ def test_annotate_int8_documents_say_so_and_stay_valid(tiny_model_dir, tmp_path)
     doc = json.loads((tmp_path / "o" / "sample-session.json").read_text())
     jsonschema.validate(doc, SCHEMA)
     assert doc["model"]["precision"] == "int8" and res.documents[0]["model"]["precision"] == "int8"
-    fp32 = annotate([SAMPLE], model=str(tiny_model_dir)).documents[0]
+    fp32 = annotate([SAMPLE], model=str(tiny_model_dir), bf16=False).documents[0]
     assert fp32["model"]["precision"] == "fp32" and len(fp32["turns"]) == len(doc["turns"])
 
 
@@ -151,3 +151,54 @@ def test_quantize_bf16_cli_conflicts_are_one_line_errors(tiny_model_dir, tmp_pat
         doc = json.loads((tmp_path / "b" / "sample-session.json").read_text())
         assert doc["model"]["precision"] == "bf16"
         jsonschema.validate(doc, SCHEMA)
+
+
+@pytest.mark.parametrize("has_bf16_units", [True, False])
+def test_annotate_default_precision_is_bf16_only_on_cpus_with_bf16_units(tiny_model_dir, tmp_path, monkeypatch,
+                                                                          has_bf16_units):
+    """No option: bf16 where the CPU has bf16 units, else fp32; --fp32 keeps the reference either way."""
+    from pipeline.annotate import annotate
+    from pipeline.classify import bf16 as B
+    from pipeline.cli import main
+
+    monkeypatch.setattr(B, "bf16_supported", lambda: has_bf16_units)  # emulated bf16 still runs, only slower
+    default = annotate([SAMPLE], out=tmp_path / "d", model=str(tiny_model_dir)).documents[0]
+    assert default["model"]["precision"] == ("bf16" if has_bf16_units else "fp32")
+    report = (tmp_path / "d" / "sample-session.html").read_text()
+    assert (f"({tiny_model_dir}, bf16)" in report) == has_bf16_units  # the report names a non-reference precision
+    assert main(["annotate", str(SAMPLE), "--out", str(tmp_path / "f"), "--model", str(tiny_model_dir), "--fp32",
+                 "--quiet"]) == 0
+    doc = json.loads((tmp_path / "f" / "sample-session.json").read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["model"]["precision"] == "fp32"
+    assert [t["label"] for t in doc["turns"]] == [t["label"] for t in default["turns"]]
+    # int8 and compilation keep their own precision; a GPU keeps fp32 (checked before any model loads)
+    assert annotate([SAMPLE], model=str(tiny_model_dir), int8=True).documents[0]["model"]["precision"] == "int8"
+
+
+def test_default_bf16_only_for_a_plain_fp32_transformer(tiny_model_dir, monkeypatch):
+    from pipeline.classify import bf16 as B
+    from pipeline.classify.registry import load_classifier
+    from pipeline.engines.work import prepare_model
+
+    monkeypatch.setattr(B, "bf16_supported", lambda: True)
+    plain = load_classifier(str(tiny_model_dir))
+    assert B.default_bf16(plain) and not B.default_bf16(plain, int8=True) and not B.default_bf16(plain, compile_encoder=True)
+    rules = load_classifier("rules", baseline_of=str(tiny_model_dir))
+    assert not B.default_bf16(rules) and prepare_model(rules, bf16=None) is rules  # baselines: nothing to do
+    int8 = Q.quantize_int8(load_classifier(str(tiny_model_dir)))
+    assert prepare_model(int8, bf16=None).precision_ == "int8"  # prepared already: left as it is
+    assert prepare_model(plain, bf16=None).precision_ == "bf16"
+    monkeypatch.setattr(B, "bf16_supported", lambda: False)
+    assert getattr(prepare_model(load_classifier(str(tiny_model_dir)), bf16=None), "precision_", "fp32") == "fp32"
+
+
+def test_annotate_fp32_option_conflicts_are_one_line_errors(tiny_model_dir, tmp_path, capsys):
+    from pipeline.cli import main
+
+    for extra in (["--bf16"], ["--int8"]):
+        code = main(["annotate", str(SAMPLE), "--out", str(tmp_path / "o"), "--model", str(tiny_model_dir),
+                     "--fp32", *extra])
+        err = capsys.readouterr().err
+        assert code != 0 and "--fp32 excludes --bf16 and --int8" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()

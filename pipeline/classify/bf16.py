@@ -5,6 +5,10 @@ AMX or AVX512-BF16 (Intel Sapphire Rapids and later, AMD Zen 4 and later) oneDNN
 bf16 units, about 2.3x the fp32 speed on 2 cores, and the family labels agreed with fp32 on 99.9%
 of the seed test split (benchmarks/bench_agreement.py). Elsewhere bf16 would be emulated and
 slower than fp32, so it is refused there with a clear message rather than silently slow.
+
+It is also the default precision for `annotate` on such CPUs (`default_bf16`): on 2 cores fp32 does
+not score a 400-turn session within 3 s there, and bf16 changed no gold episode figure (docs/scale.md).
+`--fp32` keeps the reference arithmetic.
 """
 from __future__ import annotations
 
@@ -18,6 +22,17 @@ def bf16_supported() -> bool:
     cpu = getattr(torch, "cpu", None)
     checks = (getattr(cpu, "_is_amx_tile_supported", None), getattr(cpu, "_is_avx512_bf16_supported", None))
     return any(bool(check()) for check in checks if check is not None)
+
+
+def default_bf16(classifier, int8: bool = False, compile_encoder: bool = False) -> bool:
+    """Whether the default precision is bf16 for this classifier here: a plain fp32 transformer
+    (not int8, not compiled, not prepared already), on a CPU with bf16 units. The caller has ruled
+    out a GPU (there the default stays fp32)."""
+    if int8 or compile_encoder or getattr(classifier, "kind", None) != "transformer":
+        return False
+    if getattr(classifier, "compiled_", False) or getattr(classifier, "precision_", "fp32") != "fp32":
+        return False
+    return bf16_supported()
 
 
 def use_bf16(classifier) -> Any:

@@ -45,7 +45,9 @@ def write_model_card(directory: Path, cfg: dict[str, Any], metrics: dict[str, An
         "## Training data",
         "The project's seed corpus (`data/`): turn items and whole sessions **written for this project** (no real "
         f"clients), split by scenario. Items used: {metrics.get('counts')}.", "",
-        "## Test-split results (model and baselines)", "",
+        "## Test-split results (model and baselines)",
+        "Scored in fp32, the reference arithmetic. `rupture annotate` scores in bf16 by default on CPUs with bf16 "
+        "units (`--fp32` for this arithmetic; `rupture evaluate --bf16` measures the difference; docs/scale.md).", "",
         format_table([summary_row(n, m) for n, m in test.items()]), "",
     ]
     if tr:

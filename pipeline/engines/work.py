@@ -26,7 +26,7 @@ class ModelSpec:
     threads: int | None = None
     int8: bool = False
     compile_encoder: bool = False
-    bf16: bool = False
+    bf16: bool | None = False  # None: the default precision (bf16 where the CPU has bf16 units)
     segmenter: str | None = "sentencizer"
 
 
@@ -103,12 +103,16 @@ def load_model(spec: ModelSpec):
     return prepare_model(classifier, spec.int8, spec.bf16, spec.compile_encoder)
 
 
-def prepare_model(classifier, int8: bool = False, bf16: bool = False, compile_encoder: bool = False):
+def prepare_model(classifier, int8: bool = False, bf16: bool | None = False, compile_encoder: bool = False):
     """The inference options on a loaded classifier, in place: int8 or bf16, then compilation
     (which must see the final modules). `load_model` and a classifier handed to `annotate` share it.
+    bf16=None: the default precision, bf16 on a CPU with bf16 units (`default_bf16`), else fp32.
     Plain fp32 runs its matrix products on oneDNN where available (classify/onednn.py)."""
+    from ..classify.bf16 import default_bf16
     from ..classify.onednn import prefer_onednn
 
+    if bf16 is None:
+        bf16 = default_bf16(classifier, int8, compile_encoder)
     if not (int8 or bf16 or compile_encoder):
         prefer_onednn(classifier)
     if int8:
