@@ -2,9 +2,10 @@
 
 The encoder's matrix products run under `torch.autocast("cpu", dtype=torch.bfloat16)`: on CPUs with
 AMX or AVX512-BF16 (Intel Sapphire Rapids and later, AMD Zen 4 and later) oneDNN runs them on the
-bf16 units, about 2.3x the fp32 speed on 2 cores, and the family labels agreed with fp32 on 99.9%
-of the seed test split (benchmarks/bench_agreement.py). Elsewhere bf16 would be emulated and
-slower than fp32, so it is refused there with a clear message rather than silently slow.
+bf16 units: on 2 cores about 2.2x the fp32 speed with AMX and 1.5x with AVX512-BF16 (Zen 4), and
+the family labels agreed with fp32 on 99.9% of the seed test split (benchmarks/bench_agreement.py).
+Elsewhere bf16 would be emulated and slower than fp32, so it is refused there with a clear message
+rather than silently slow.
 
 It is also the default precision for `annotate` on such CPUs (`default_bf16`): on 2 cores fp32 does
 not score a 400-turn session within 3 s there, and bf16 changed no gold episode figure (docs/scale.md).
