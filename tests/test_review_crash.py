@@ -1,6 +1,7 @@
 """Killing the review server (SIGKILL) mid-review loses no decision it had acknowledged."""
 from __future__ import annotations
 
+import http.client
 import shutil
 import sqlite3
 import threading
@@ -40,8 +41,10 @@ def test_review_server_sigkill_keeps_every_committed_decision(annotated, tmp_pat
                 try:
                     srv.post_json(f"/api/moments/{m['id']}/decisions",
                                   {"reviewer": reviewer, "action": action, "comment": comment})
-                except OSError:
-                    return  # the server is gone: this request may or may not have committed
+                except (OSError, http.client.HTTPException):
+                    # the server is gone (refused, reset, or killed half-way through a response):
+                    # this request may or may not have committed
+                    return
                 acked.append((m["id"], reviewer, action, comment))
 
         # A first decision, then a stream of them, then SIGKILL while requests are in flight.
