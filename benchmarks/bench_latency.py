@@ -80,21 +80,20 @@ def main() -> None:
     precision = getattr(classifier, "precision_", "fp32")
     scratch = Path(tempfile.mkdtemp(prefix="rupture-latency-"))
 
-    def run(clf, name: str) -> float:
+    def run(clf, name: str) -> tuple[float, int]:
+        """Seconds to annotate the session with `clf` as it is prepared, and its turns (bf16=False:
+        the default precision would turn the fp32 classifier into a bf16 one)."""
         t = time.perf_counter()
-        annotate([args.session], out=scratch / name, classifier=clf, keep_documents=False, bf16=False)
-        return time.perf_counter() - t
+        res = annotate([args.session], out=scratch / name, classifier=clf, keep_documents=False, bf16=False)
+        return time.perf_counter() - t, res.rows[0]["turns"]
 
-    t = time.perf_counter()
-    res = annotate([args.session], out=scratch / "first", classifier=classifier, keep_documents=False)
-    first_s = time.perf_counter() - t
-    turns = res.rows[0]["turns"]
+    first_s, turns = run(classifier, "first")
     fp32 = classifier if precision == "fp32" else load_model(ModelSpec(str(model), "bench", args.threads))
-    fp32_first_s = run(fp32, "fp32-first") if fp32 is not classifier else first_s
+    fp32_first_s = run(fp32, "fp32-first")[0] if fp32 is not classifier else first_s
     # warm: the default and fp32 alternated A-B-B-A, so that the machine's drift does not pass for a ratio
     warm: dict[str, list[float]] = {"default": [], "fp32": []}
     for which in ("default", "fp32", "fp32", "default"):
-        warm[which].append(run(classifier if which == "default" else fp32, f"warm-{which}-{len(warm[which])}"))
+        warm[which].append(run(classifier if which == "default" else fp32, f"warm-{which}-{len(warm[which])}")[0])
     again_s, fp32_again_s = (sum(v) / len(v) for v in (warm["default"], warm["fp32"]))
     kernel = getattr(fp32, "kernel_", None) or "PyTorch default"
     # fp32 on PyTorch's own linear layers (MKL on x86), timed A-B-B-A against fp32 on `kernel`.
@@ -102,7 +101,7 @@ def main() -> None:
     for kernels in (kernel, "default", "default", kernel):
         os.environ["RUPTURE_ONEDNN"] = "0" if kernels == "default" else (user_setting or "1")  # annotate re-prepares
         (use_default_kernels if kernels == "default" else prefer_onednn)(fp32)
-        (default_s if kernels == "default" else fast_s).append(run(fp32, f"kernels-{len(fast_s) + len(default_s)}"))
+        (default_s if kernels == "default" else fast_s).append(run(fp32, f"kernels-{len(fast_s) + len(default_s)}")[0])
     os.environ.pop("RUPTURE_ONEDNN")
     if user_setting is not None:
         os.environ["RUPTURE_ONEDNN"] = user_setting
@@ -112,10 +111,8 @@ def main() -> None:
     t = time.perf_counter()
     quantize_int8(second)
     int8_prep_s = time.perf_counter() - t
-    annotate([args.session], out=scratch / "int8-first", classifier=second, keep_documents=False)
-    t = time.perf_counter()
-    annotate([args.session], out=scratch / "int8-again", classifier=second, keep_documents=False)
-    int8_again_s = time.perf_counter() - t
+    run(second, "int8-first")
+    int8_again_s = run(second, "int8-again")[0]
     cli = [str(Path(sys.executable).with_name("rupture")), "annotate", args.session, "--out", str(scratch / "cli"),
            "--model", str(model), "--quiet"]
     t = time.perf_counter()

@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fp32 arithmetic, the reference (the default on CPUs without bf16 units and on GPUs)")
     p.add_argument("--bf16", action="store_true",
                    help="bf16 arithmetic (fp32 weights) on CPUs with AMX or AVX512-BF16, refused elsewhere; the "
-                        "default on those CPUs (about 1.5x fp32; labels agree >= 99.8%%: docs/scale.md)")
+                        "default on those CPUs (about 1.6x fp32; labels agree >= 99.9%%: docs/scale.md)")
     p.add_argument("--int8", action="store_true",
                    help="int8 inference on CPU (faster; family labels agree with fp32 on >= 99%% of turns: docs/scale.md)")
     p.add_argument("--compile", action="store_true",

@@ -52,7 +52,7 @@ def test_onednn_swap_matches_plain_layers_and_keeps_the_state_dict():
     assert torch.allclose(got, reference, atol=1e-5)
 
 
-def test_onednn_layer_falls_back_with_gradients_or_bf16_autocast():
+def test_onednn_layer_falls_back_with_gradients_or_autocast():
     linear = torch.nn.Linear(16, 8)
     fast = D.OneDnnLinear(linear, gelu=True)
     x = torch.randn(5, 16, requires_grad=True)
@@ -137,9 +137,11 @@ def test_onednn_leaves_a_classifier_prepared_for_another_option_alone(tiny_model
     from pipeline.engines.work import prepare_model
 
     bf16 = use_bf16(load_classifier(str(tiny_model_dir)))
+    bf16_layers = [m for m in bf16.net_.modules() if isinstance(m, D.OneDnnLinear)]
     prepare_model(bf16)
-    assert getattr(bf16, "kernel_", None) is None
-    assert not any(isinstance(m, D.OneDnnLinear) for m in bf16.net_.modules())
+    assert getattr(bf16, "kernel_", None) is None and bf16.precision_ == "bf16"
+    assert [m for m in bf16.net_.modules() if isinstance(m, D.OneDnnLinear)] == bf16_layers  # the same layers
+    assert bf16_layers and all(m.bf16 for m in bf16_layers)
     int8 = Q.quantize_int8(load_classifier(str(tiny_model_dir)))
     layers_before = [type(m) for m in int8.net_.modules()]
     assert [type(m) for m in prepare_model(int8).net_.modules()] == layers_before
@@ -174,23 +176,60 @@ def test_onednn_pads_rows_so_a_long_run_meets_few_kernel_shapes(monkeypatch):
     assert seen == {64, 128, 192, 256, 320} and D.ROW_STEP == 64
 
 
-def test_onednn_bf16_pads_rows_too_and_int8_refuses_a_bf16_model(tiny_model_dir):
-    from pipeline.classify.bf16 import bf16_supported, use_bf16
+def test_onednn_bf16_layer_is_autocast_arithmetic_and_pads_rows(monkeypatch):
+    """A bf16 layer computes what a linear layer under bf16 autocast does (bf16 inputs and weights,
+    fp32 accumulation, bf16 out; GELU fused), keeps its fp32 parameters, and pads rows like the fp32 one."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(48, 40)
+    layer = D.OneDnnLinear(linear, gelu=True, bf16=True)
+    real = torch.ops.mkldnn._linear_pointwise
+    seen: set[tuple[int, torch.dtype]] = set()
+
+    def recording(rows, *args):
+        seen.add((rows.shape[0], rows.dtype))
+        return real(rows, *args)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", recording)
+    with torch.inference_mode():
+        for n in (1, 63, 64, 65, 130):
+            x = torch.randn(n, 48)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                expected = torch.nn.functional.gelu(linear(x))
+            got = layer(x)
+            assert got.dtype == torch.bfloat16 and got.shape == (n, 40)
+            assert (got.float() - expected.float()).abs().max() < 0.02  # bf16 rounding, not a different function
+            assert torch.equal(layer(x.bfloat16()), got)  # a bf16 input is the same input
+    assert seen == {(64, torch.bfloat16), (128, torch.bfloat16), (192, torch.bfloat16)}
+    assert layer.weight.dtype == torch.float32 and layer.weight is linear.weight
+    copy = pickle.loads(pickle.dumps(layer))
+    assert copy._packed is None and copy._packed_bias is None and copy.bf16
+
+
+def test_onednn_bf16_classifier_stays_close_to_fp32_and_refuses_int8_and_compile(tiny_model_dir, monkeypatch):
+    from pipeline.classify import bf16 as B
+    from pipeline.classify.compiled import compile_encoder
     from pipeline.classify.registry import load_classifier
     from pipeline.errors import UserError
 
-    if not bf16_supported():
-        pytest.skip("this CPU has no bf16 arithmetic")
+    monkeypatch.setattr(B, "bf16_supported", lambda: True)  # emulated where the CPU lacks the units: slower only
     items = _items()
-    plain = load_classifier(str(tiny_model_dir))
-    reference = plain.predict_proba(items)
-    bf16 = use_bf16(load_classifier(str(tiny_model_dir)))
-    padded = [m for m in bf16.net_.encoder.modules() if isinstance(m, D.RowPaddedLinear)]
-    assert padded and not any(type(m) is torch.nn.Linear for m in bf16.net_.encoder.modules())
-    assert np.abs(bf16.predict_proba(items).family - reference.family).max() < 0.05
+    reference = load_classifier(str(tiny_model_dir)).predict_proba(items)
+    bf16 = B.use_bf16(D.prefer_onednn(load_classifier(str(tiny_model_dir))))  # over the fp32 oneDNN layers
+    layers = [m for m in bf16.net_.encoder.modules() if isinstance(m, D.OneDnnLinear)]
+    assert layers and all(m.bf16 for m in layers) and getattr(bf16, "kernel_", None) is None
+    assert not any(type(m) is torch.nn.Linear for m in bf16.net_.encoder.modules())
+    got = bf16.predict_proba(items).family
+    assert np.abs(got - reference.family).max() < 0.05 and not np.array_equal(got, reference.family)
+    assert B.use_bf16(bf16) is bf16 and np.array_equal(bf16.predict_proba(items).family, got)  # idempotent
     with pytest.raises(UserError, match="exclude each other"):
         Q.quantize_int8(bf16)
-    assert D.use_default_linear(bf16.net_.encoder) == len(padded)
+    with pytest.raises(UserError, match="--bf16 and --compile exclude each other"):
+        compile_encoder(bf16)
+    assert D.use_default_linear(bf16.net_.encoder) == len(layers)
+    monkeypatch.setenv("RUPTURE_ONEDNN", "0")
+    with pytest.raises(UserError, match="runs on oneDNN"):
+        B.use_bf16(load_classifier(str(tiny_model_dir)))
+    assert not B.default_bf16(load_classifier(str(tiny_model_dir)))
 
 
 def test_onednn_evaluate_scores_with_the_kernels_annotate_uses(tiny_model_dir, tmp_path, monkeypatch):

@@ -25,6 +25,10 @@ def compile_encoder(classifier) -> Any:
     require_transformer(classifier, "--compile")
     if getattr(classifier, "compiled_", False):
         return classifier
+    if getattr(classifier, "precision_", "fp32") == "bf16":
+        from ..errors import UserError
+
+        raise UserError("--bf16 and --compile exclude each other: choose one")
     use_default_kernels(classifier)  # Inductor picks its own kernels from plain layers
     net = classifier.net_
     eager = net.encoder

@@ -9,8 +9,11 @@ probabilities move by about 1e-6 (a 400-turn session's written scores and labels
 The feed-forward GELU (exact, erf) is fused into the first feed-forward layer as oneDNN's
 post-op, which saves one pass over the largest activations.
 
+The same layers run `--bf16` (and the default precision on CPUs with bf16 units): packed bf16
+copies of the weights, bf16 inputs and outputs, fp32 accumulation (classify/bf16.py).
+
 The swap is for inference only, and each layer falls back to `F.linear` whenever the fast path
-does not apply: gradients on, input not on the CPU, or bf16 autocast on. The packed weight is
+does not apply: gradients on, input not on the CPU, or autocast on. The packed weight is
 built on first use and never pickled (a Ray worker re-packs its own), so `state_dict`, saving and
 moving the model to a GPU behave as before. `RUPTURE_ONEDNN=0` keeps MKL everywhere.
 """
@@ -64,21 +67,6 @@ def pad_rows(rows: torch.Tensor) -> tuple[torch.Tensor, int]:
     return (nn.functional.pad(rows, (0, 0, 0, padded - n)) if padded != n else rows), n
 
 
-class RowPaddedLinear(nn.Linear):
-    """An nn.Linear that pads its rows to a multiple of ROW_STEP, for `--bf16`: under bf16 autocast
-    PyTorch runs linear layers on oneDNN too, which keeps a compiled kernel per row count (a
-    1,000-session batch grew 639 -> 880 MB unpadded)."""
-
-    def __init__(self, linear: nn.Linear):
-        nn.Module.__init__(self)
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        self.weight, self.bias = linear.weight, linear.bias
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows, n = pad_rows(x.reshape(-1, self.in_features))
-        return nn.functional.linear(rows, self.weight, self.bias)[:n].reshape(*x.shape[:-1], self.out_features)
-
-
 def _swap_layers(module: nn.Module, match, make) -> int:
     """Replace every layer inside `module` for which match(layer) holds with make(parent, layer), in
     place; return how many."""
@@ -96,24 +84,26 @@ def _swap_plain_linear(module: nn.Module, make) -> int:
     return _swap_layers(module, lambda child: type(child) is nn.Linear, lambda parent, child: make(child))
 
 
-def use_row_padding(module: nn.Module) -> int:
-    """Swap the plain Linear layers inside `module` for RowPaddedLinear, in place; return how many."""
-    return _swap_plain_linear(module, RowPaddedLinear)
-
-
 class OneDnnLinear(nn.Linear):
     """An nn.Linear (same parameters, same state_dict keys) whose inference forward runs on oneDNN,
-    optionally with exact GELU fused in (`gelu=True`: the layer then returns GELU(xW + b))."""
+    optionally with exact GELU fused in (`gelu=True`: the layer then returns GELU(xW + b)).
 
-    def __init__(self, linear: nn.Linear, gelu: bool = False):
+    bf16=True (classify/bf16.py): the packed weight and bias are bf16 copies (the fp32 parameters
+    stay as they are), the input is rounded to bf16 and the output is bf16, with fp32 accumulation
+    inside oneDNN: the arithmetic `torch.autocast` gives a linear layer, with the weight converted
+    and packed once."""
+
+    def __init__(self, linear: nn.Linear, gelu: bool = False, bf16: bool = False):
         nn.Module.__init__(self)
         self.in_features, self.out_features = linear.in_features, linear.out_features
         self.weight, self.bias = linear.weight, linear.bias
-        self.gelu = gelu
+        self.gelu, self.bf16 = gelu, bf16
         self._packed: torch.Tensor | None = None
+        self._packed_bias: torch.Tensor | None = None
 
     def _fast(self, x: torch.Tensor) -> bool:
-        return (x.device.type == "cpu" and self.weight.device.type == "cpu" and x.dtype == torch.float32
+        return (x.device.type == "cpu" and self.weight.device.type == "cpu"
+                and x.dtype in ((torch.float32, torch.bfloat16) if self.bf16 else (torch.float32,))
                 and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -121,33 +111,40 @@ class OneDnnLinear(nn.Linear):
             y = nn.functional.linear(x, self.weight, self.bias)
             return nn.functional.gelu(y) if self.gelu else y
         if self._packed is None:
-            self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(), PACK_ROWS_HINT)
-        rows, n = pad_rows(x.reshape(-1, self.in_features))
-        y = torch.ops.mkldnn._linear_pointwise(rows, self._packed, self.bias, "gelu" if self.gelu else "none",
-                                               [], "none" if self.gelu else "")
+            weight, bias = self.weight.detach(), None if self.bias is None else self.bias.detach()
+            if self.bf16:
+                weight, bias = weight.to(torch.bfloat16), None if bias is None else bias.to(torch.bfloat16)
+            self._packed = torch.ops.mkldnn._reorder_linear_weight(weight, PACK_ROWS_HINT)
+            self._packed_bias = bias
+        rows, n = pad_rows(x.reshape(-1, self.in_features).to(torch.bfloat16 if self.bf16 else torch.float32))
+        y = torch.ops.mkldnn._linear_pointwise(rows, self._packed, self._packed_bias,
+                                               "gelu" if self.gelu else "none", [], "none" if self.gelu else "")
         return y[:n].reshape(*x.shape[:-1], self.out_features)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_packed"] = None  # oneDNN's blocked tensors do not pickle; re-packed on first use
+        # oneDNN's blocked tensors do not pickle; re-packed on first use
+        state["_packed"] = state["_packed_bias"] = None
         return state
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + (", fused=gelu" if self.gelu else "") + ", kernel=onednn"
+        return (super().extra_repr() + (", fused=gelu" if self.gelu else "") + (", bf16" if self.bf16 else "")
+                + ", kernel=onednn")
 
 
-def use_onednn(module: nn.Module) -> int:
-    """Swap the Linear layers inside a BERT-style `module` for OneDnnLinear, in place; return how
-    many. A feed-forward block with exact GELU gets it fused into its first layer."""
+def use_onednn(module: nn.Module, bf16: bool = False) -> int:
+    """Swap the Linear layers inside a BERT-style `module` for OneDnnLinear (bf16 ones with
+    bf16=True), in place; return how many. A feed-forward block with exact GELU gets it fused into
+    its first layer."""
     count = 0
     for layer in getattr(getattr(module, "encoder", None), "layer", []):
         inter = getattr(layer, "intermediate", None)
         if (inter is not None and type(getattr(inter, "dense", None)) is nn.Linear
                 and plain_gelu(getattr(inter, "intermediate_act_fn", nn.Identity()))):
-            inter.dense = OneDnnLinear(inter.dense, gelu=True)
+            inter.dense = OneDnnLinear(inter.dense, gelu=True, bf16=bf16)
             inter.intermediate_act_fn = nn.Identity()
             count += 1
-    return count + _swap_plain_linear(module, OneDnnLinear)
+    return count + _swap_plain_linear(module, lambda linear: OneDnnLinear(linear, bf16=bf16))
 
 
 def prefer_onednn(classifier) -> Any:
@@ -174,9 +171,8 @@ def use_default_kernels(classifier) -> Any:
 
 
 def use_default_linear(module: nn.Module) -> int:
-    """Undo `use_onednn` and `use_row_padding` in place (plain nn.Linear, GELU unfused), for the
-    options that rewrite the layers themselves (int8, compilation) or need autocast (bf16); return
-    how many were undone."""
+    """Undo `use_onednn` in place (plain nn.Linear, GELU unfused), for the options that rewrite
+    the layers themselves (int8, compilation); return how many were undone."""
     def plain(parent: nn.Module, child: nn.Linear) -> nn.Linear:
         layer = nn.Linear(child.in_features, child.out_features, bias=child.bias is not None, device="meta")
         layer.weight, layer.bias = child.weight, child.bias
@@ -184,4 +180,4 @@ def use_default_linear(module: nn.Module) -> int:
             parent.intermediate_act_fn = nn.GELU()
         return layer
 
-    return _swap_layers(module, lambda child: isinstance(child, (OneDnnLinear, RowPaddedLinear)), plain)
+    return _swap_layers(module, lambda child: isinstance(child, OneDnnLinear), plain)

@@ -168,7 +168,7 @@ class TransformerTurnClassifier:
         net = self.net_.to(device)
         net.eval()
         out = {h: [None] * len(items) for h in HEADS}
-        with torch.inference_mode(), self.precision_context(device):
+        with torch.inference_mode():
             for idx, rows in tqdm(self.batch_rows(encoded, batch_size), desc="scoring turns", unit="batch",
                                   disable=not progress):
                 batch = {k: v.to(device) for k, v in collate([encoded[i] for i in rows]).items()}
@@ -185,13 +185,6 @@ class TransformerTurnClassifier:
         compiled = getattr(self, "compiled_", False)
         return [(idx, idx * 2 if compiled and len(idx) == 1 else idx)
                 for idx in length_buckets([len(e["input_ids"]) for e in encoded], batch_size)]
-
-    def precision_context(self, device: str = "cpu"):
-        """bf16 autocast for `--bf16` on CPU (fp32 weights, bf16 math); a no-op otherwise."""
-        import torch
-
-        bf16 = getattr(self, "precision_", "fp32") == "bf16" and device == "cpu"
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
 
     def _probs_from_logits(self, logits: dict[str, np.ndarray], roles: list[str]) -> TurnProbabilities:
         return TurnProbabilities(family=softmax(logits["family"], self.temperatures_["family"]),
