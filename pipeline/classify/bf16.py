@@ -5,11 +5,12 @@ The encoder's linear layers become oneDNN layers with packed bf16 copies of thei
 and returns bf16, with the feed-forward GELU fused in. Attention then runs on bf16 queries, keys
 and values; the residual stream, the LayerNorms, the embeddings, the pooling and the heads stay
 fp32. That is the arithmetic `torch.autocast` gives (up to where the fused GELU rounds), with the
-weights converted and packed once rather than on every scoring call: on a 2-core Zen 4 the forward pass over a 400-turn session took about 1.9 s against 2.1 s
-under autocast and 2.8 s in fp32 (medians of five, alternated), and its labels were closer to
-fp32's (docs/scale.md). On CPUs with AMX or AVX512-BF16 (Intel Sapphire Rapids and later, AMD Zen
-4 and later) oneDNN runs these products on the bf16 units; elsewhere bf16 would be emulated and
-slower than fp32, so it is refused there with a clear message rather than silently slow.
+weights converted and packed once rather than on every scoring call: on a 2-core Zen 4 the forward
+pass over a 400-turn session took about 1.9 s against 2.1 s under autocast and 2.8 s in fp32
+(medians of five, alternated), and its labels were closer to fp32's (docs/scale.md). On CPUs
+with AMX or AVX512-BF16 (Intel Sapphire Rapids and later, AMD Zen 4 and later) oneDNN runs these
+products on the bf16 units; elsewhere bf16 would be emulated and slower than fp32, so it is refused
+there with a clear message rather than silently slow.
 
 It is also the default precision for `annotate` on such CPUs (`default_bf16`): on 2 cores fp32 does
 not score a 400-turn session within 3 s there, and bf16 changed no gold episode figure (docs/scale.md).
