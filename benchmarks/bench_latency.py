@@ -125,7 +125,7 @@ def main() -> None:
     build_s, build_source = build_seconds(model)
     rows = [
         {"what": "import toolkit + torch", "seconds": round(import_s, 2)},
-        {"what": f"model load (default precision: {precision}; with the spaCy segmenter)", "seconds": round(load_s, 2)},
+        {"what": "model load (default precision, with the spaCy segmenter)", "seconds": round(load_s, 2)},
         {"what": "model load in a fresh process (fp32; torch imported)", "seconds": round(fresh_now, 2),
          "ratio": f"with the former imports {fresh_former:.2f} s = {fresh_former / fresh_now:.2f}x (A-B-B-A)"},
         {"what": f"first result, one {turns}-turn session, model (and spaCy) loaded ({precision})",

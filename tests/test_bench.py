@@ -121,7 +121,7 @@ def test_bench_run_all_quick_prints_every_figure(tiny_model_dir, tmp_path):
     figures = {r["figure"] for r in json.loads(out.read_text())["summary"]}
     for wanted in ("fp32: end-to-end turns/s", "int8: end-to-end turns/s", "fp32: pipeline time / floor",
                    "rules baseline: end-to-end turns/s", "tfidf baseline: end-to-end turns/s",
-                   "model load (fp32, with the spaCy segmenter), s", "repair-window strategies (default) / all strategies, end-to-end speed-up"):
+                   "model load (default precision, with the spaCy segmenter), s", "repair-window strategies (default) / all strategies, end-to-end speed-up"):
         assert wanted in figures
     assert any(f.startswith("peak RSS, 60-session batch") for f in figures)
     assert any(f.startswith("int8 = fp32 family labels") for f in figures)
