@@ -11,12 +11,14 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
 
 from common import DEFAULT_MODEL, ROOT, emit, resolve_model, table  # noqa: E402
 
@@ -55,6 +57,15 @@ def fresh_load_seconds(model: Path, how: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def abba(first: Callable[[], float], second: Callable[[], float]) -> tuple[float, float]:
+    """Mean seconds of `first` and of `second` (each returns its own), run A-B-B-A so that the
+    machine speeding up or slowing down does not pass for a difference between them."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for k in (0, 1, 1, 0):
+        times[k].append((first, second)[k]())
+    return sum(times[0]) / 2, sum(times[1]) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--session", required=True, help="one transcript (e.g. a 400-turn benchmark session)")
@@ -80,48 +91,47 @@ def main() -> None:
     precision = getattr(classifier, "precision_", "fp32")
     scratch = Path(tempfile.mkdtemp(prefix="rupture-latency-"))
 
-    def run(clf, name: str) -> tuple[float, int]:
-        """Seconds to annotate the session with `clf` as it is prepared, and its turns (bf16=False:
-        the default precision would turn the fp32 classifier into a bf16 one)."""
+    runs = itertools.count()
+
+    def run(clf) -> tuple[float, int]:
+        """Seconds to annotate the session with `clf` as it is prepared, and its turns. Each run writes
+        to a new folder (an old one would be skipped as finished); bf16=False: the default precision
+        would turn the fp32 classifier into a bf16 one."""
         t = time.perf_counter()
-        res = annotate([args.session], out=scratch / name, classifier=clf, keep_documents=False, bf16=False)
+        res = annotate([args.session], out=scratch / f"run-{next(runs)}", classifier=clf, keep_documents=False,
+                       bf16=False)
         return time.perf_counter() - t, res.rows[0]["turns"]
 
-    first_s, turns = run(classifier, "first")
+    first_s, turns = run(classifier)
     fp32 = classifier if precision == "fp32" else load_model(ModelSpec(str(model), "bench", args.threads))
-    fp32_first_s = run(fp32, "fp32-first")[0] if fp32 is not classifier else first_s
-    # warm: the default and fp32 alternated A-B-B-A, so that the machine's drift does not pass for a ratio
-    warm: dict[str, list[float]] = {"default": [], "fp32": []}
-    for which in ("default", "fp32", "fp32", "default"):
-        warm[which].append(run(classifier if which == "default" else fp32, f"warm-{which}-{len(warm[which])}")[0])
-    again_s, fp32_again_s = (sum(v) / len(v) for v in (warm["default"], warm["fp32"]))
+    fp32_first_s = run(fp32)[0] if fp32 is not classifier else first_s
+    again_s, fp32_again_s = abba(lambda: run(classifier)[0], lambda: run(fp32)[0])
     kernel = getattr(fp32, "kernel_", None) or "PyTorch default"
-    # fp32 on PyTorch's own linear layers (MKL on x86), timed A-B-B-A against fp32 on `kernel`.
-    fast_s, default_s, user_setting = [], [], os.environ.get("RUPTURE_ONEDNN")
-    for kernels in (kernel, "default", "default", kernel):
+    # fp32 on PyTorch's own linear layers (MKL on x86) against fp32 on `kernel`
+    user_setting = os.environ.get("RUPTURE_ONEDNN")
+
+    def run_on(kernels: str) -> float:
         os.environ["RUPTURE_ONEDNN"] = "0" if kernels == "default" else (user_setting or "1")  # annotate re-prepares
         (use_default_kernels if kernels == "default" else prefer_onednn)(fp32)
-        (default_s if kernels == "default" else fast_s).append(run(fp32, f"kernels-{len(fast_s) + len(default_s)}")[0])
+        return run(fp32)[0]
+
+    fast_kernels_s, default_kernels_s = abba(lambda: run_on(kernel), lambda: run_on("default"))
     os.environ.pop("RUPTURE_ONEDNN")
     if user_setting is not None:
         os.environ["RUPTURE_ONEDNN"] = user_setting
-    default_kernels_s = sum(default_s) / len(default_s)
-    kernel_ratio = default_kernels_s / (sum(fast_s) / len(fast_s))
+    kernel_ratio = default_kernels_s / fast_kernels_s
     second = load_model(ModelSpec(str(model), "bench", args.threads))
     t = time.perf_counter()
     quantize_int8(second)
     int8_prep_s = time.perf_counter() - t
-    run(second, "int8-first")
-    int8_again_s = run(second, "int8-again")[0]
+    run(second)
+    int8_again_s = run(second)[0]
     cli = [str(Path(sys.executable).with_name("rupture")), "annotate", args.session, "--out", str(scratch / "cli"),
            "--model", str(model), "--quiet"]
     t = time.perf_counter()
     subprocess.run(cli, check=True, stdout=subprocess.DEVNULL)
     cli_s = time.perf_counter() - t
-    fresh: dict[str, list[float]] = {"now": [], "former": []}
-    for how in ("now", "former", "former", "now"):  # A-B-B-A against the machine's drift
-        fresh[how].append(fresh_load_seconds(model, how))
-    fresh_now, fresh_former = (sum(v) / len(v) for v in (fresh["now"], fresh["former"]))
+    fresh_now, fresh_former = abba(lambda: fresh_load_seconds(model, "now"), lambda: fresh_load_seconds(model, "former"))
     build_s, build_source = build_seconds(model)
     rows = [
         {"what": "import toolkit + torch", "seconds": round(import_s, 2)},

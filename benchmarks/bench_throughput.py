@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--classifier", choices=["transformer", "rules", "tfidf"], default="transformer")
     ap.add_argument("--int8", action="store_true")
     ap.add_argument("--compile", action="store_true", help="the encoder through torch.compile (annotate --compile)")
-    ap.add_argument("--bf16", action="store_true", help="bf16 matrix products on AMX / AVX512-BF16 CPUs (annotate --bf16)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="bf16 matrix products on AMX / AVX512-BF16 CPUs (annotate --bf16)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--group", type=int, default=10, help="files per alternation group (default 10)")

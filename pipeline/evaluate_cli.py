@@ -40,7 +40,8 @@ def run_evaluate(args) -> int:
                 results[name] = evaluate_classifier(load_classifier(name, baseline_of=str(base_dir) if base_dir else None),
                                                     items, taxonomy)
     print(f"{len(items)} items ({args.split}) from {args.data or 'data/turns.jsonl'}"
-          + (", re-written ASR-style (lower case, no punctuation)" if asr else "") + (", scored in bf16" if bf16 else ""))
+          + (", re-written ASR-style (lower case, no punctuation)" if asr else "")
+          + (", scored in bf16" if bf16 else ""))
     print(format_table([summary_row(n, m) for n, m in results.items()]))
     first = next(iter(results.values()))
     if "family" in first:

@@ -183,7 +183,8 @@ def test_default_bf16_only_for_a_plain_fp32_transformer(tiny_model_dir, monkeypa
 
     monkeypatch.setattr(B, "bf16_supported", lambda: True)
     plain = load_classifier(str(tiny_model_dir))
-    assert B.default_bf16(plain) and not B.default_bf16(plain, int8=True) and not B.default_bf16(plain, compile_encoder=True)
+    assert B.default_bf16(plain)
+    assert not B.default_bf16(plain, int8=True) and not B.default_bf16(plain, compile_encoder=True)
     rules = load_classifier("rules", baseline_of=str(tiny_model_dir))
     assert not B.default_bf16(rules) and prepare_model(rules, bf16=None) is rules  # baselines: nothing to do
     int8 = Q.quantize_int8(load_classifier(str(tiny_model_dir)))

@@ -117,7 +117,8 @@ def render_session(doc: dict[str, Any]) -> str:
             flagged.setdefault(i, m["family"])
     body = [f"<h1>Rupture markers: {esc(s['id'])}</h1>",
             f'<p class="notice">{esc(doc["notice"])} Scores come from an automatic model '
-            f'({esc(doc["model"]["name"])}{_precision(doc["model"])}) and are candidates for human review, not clinical judgements.</p>',
+            f'({esc(doc["model"]["name"])}{_precision(doc["model"])}) and are candidates for human review, '
+            'not clinical judgements.</p>',
             f"<p>Source: {esc(s['source_file'])} ({esc(s['format'])}); {s['n_turns']} turns"
             + (f", {_clock(s['duration'])}" if s["duration"] else "") + "; speakers: "
             + ", ".join(f"{esc(sp['label'])} = {esc(sp['role'])}" for sp in s["speakers"]) + "</p>",
